@@ -1,0 +1,19 @@
+"""chancy: a Postgres job queue for SQLAlchemy applications."""
+
+from __future__ import annotations
+
+from chancy.app import Chancy, setup_default_logger
+from chancy.job import IsAJob, Job, Limit, QueuedJob, Reference, job
+from chancy.queue import Queue
+
+__all__ = [
+    "Chancy",
+    "IsAJob",
+    "Job",
+    "Limit",
+    "Queue",
+    "QueuedJob",
+    "Reference",
+    "job",
+    "setup_default_logger",
+]

@@ -1,0 +1,174 @@
+"""The app's state: settings, engines, models, plugins and notifications."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session
+
+from chancy.app.logging import setup_default_logger
+from chancy.config import validate_prefix
+from chancy.db import engine as engines
+from chancy.db.models import Models, build_models
+from chancy.db.statements import notify as notify_sql
+from chancy.errors import ConfigurationError
+from chancy.utils import import_string
+
+AsyncExecutable = AsyncSession | AsyncConnection
+SyncExecutable = Session | sa.Connection
+
+#: Added unless ``no_default_plugins`` is set, in this order, when the user has not
+#: supplied a plugin with the same identifier. Named by import path so the app does
+#: not import the plugin layer, which sits above it.
+DEFAULT_PLUGINS: tuple[str, ...] = ()
+
+
+class AppCore:
+    """Construction, engines and lifecycle; the API mixins build on these attributes."""
+
+    def __init__(
+        self,
+        dsn: str | sa.URL | AsyncEngine,
+        *,
+        plugins: list[Any] | None = None,
+        prefix: str = "chancy_",
+        min_connection_pool_size: int = 1,
+        max_connection_pool_size: int = 10,
+        poll_reconnect_timeout: int = 300,
+        notifications: bool = True,
+        log: logging.Logger | None = None,
+        no_default_plugins: bool = False,
+    ) -> None:
+        self.prefix = validate_prefix(prefix)
+        if min_connection_pool_size < 0 or max_connection_pool_size < 1:
+            raise ConfigurationError(
+                "Pool sizes must be min >= 0 and max >= 1, got "
+                f"min={min_connection_pool_size}, max={max_connection_pool_size}."
+            )
+        if min_connection_pool_size > max_connection_pool_size:
+            raise ConfigurationError(
+                f"min_connection_pool_size ({min_connection_pool_size}) is larger than "
+                f"max_connection_pool_size ({max_connection_pool_size})."
+            )
+        self.min_connection_pool_size = min_connection_pool_size
+        self.max_connection_pool_size = max_connection_pool_size
+        self.poll_reconnect_timeout = poll_reconnect_timeout
+        self.notifications = notifications
+        self.log = log or setup_default_logger()
+        self._owns_engine = not isinstance(dsn, AsyncEngine)
+        if isinstance(dsn, AsyncEngine):
+            self._engine: AsyncEngine | None = dsn
+            self.url = engines.to_url(dsn.url)
+        else:
+            self._engine = None
+            self.url = engines.to_url(dsn)
+        #: The DSN as a string (password hidden), as upstream's ``dsn`` attribute.
+        self.dsn = self.url.render_as_string(hide_password=True)
+        self._sync_engine: sa.Engine | None = None
+        self.plugins: dict[str, Any] = {}
+        for plugin in plugins or []:
+            self._add_plugin(plugin)
+        if not no_default_plugins:
+            for path in DEFAULT_PLUGINS:
+                plugin = import_string(path)()
+                if plugin.get_identifier() not in self.plugins:
+                    self._add_plugin(plugin)
+
+    def _add_plugin(self, plugin: Any) -> None:
+        ident = plugin.get_identifier()
+        existing = self.plugins.get(ident)
+        if existing is not None:
+            if type(existing) is type(plugin):
+                raise ConfigurationError(f"Duplicate plugin {plugin!r}: it was given twice.")
+            raise ConfigurationError(
+                f"Plugin {plugin!r} conflicts with another plugin, {existing!r}: both use "
+                f"the identifier {ident!r}. Keep only one of them."
+            )
+        self.plugins[ident] = plugin
+
+    @property
+    def models(self) -> Models:
+        """This prefix's mapped classes, for your own queries: ``select(app.models.Job)``."""
+        return build_models(self.prefix)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The async engine (created on first use unless you passed your own)."""
+        if self._engine is None:
+            self._engine = engines.make_async_engine(
+                self.url, pool_size=self.max_connection_pool_size
+            )
+        return self._engine
+
+    @property
+    def sync_engine(self) -> sa.Engine:
+        """The sync engine for the ``sync_*`` methods, created on first use."""
+        if self._sync_engine is None:
+            self._sync_engine = engines.make_sync_engine(
+                self.url, pool_size=self.max_connection_pool_size
+            )
+        return self._sync_engine
+
+    @property
+    def pool(self) -> Any:
+        """The async engine's connection pool."""
+        return self.engine.pool
+
+    @property
+    def sync_pool(self) -> Any:
+        """The sync engine's connection pool."""
+        return self.sync_engine.pool
+
+    @property
+    def conninfo(self) -> str:
+        """A libpq connection string, for raw psycopg connections such as LISTEN."""
+        return engines.conninfo(self.url)
+
+    async def __aenter__(self) -> Any:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> bool:
+        if self._engine is not None and self._owns_engine:
+            await self._engine.dispose()
+        return False
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc_info: object) -> bool:
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
+        return False
+
+    def _notify_stmt(self, event: str, payload: dict[str, Any]) -> sa.Select[Any] | None:
+        if not self.notifications:
+            return None
+        return notify_sql.notify(self.models.channel, event, payload)
+
+    async def notify(self, session: AsyncExecutable, event: str, payload: dict[str, Any]) -> None:
+        """Send ``event`` to every listening worker when ``session``'s transaction commits.
+
+        Does nothing when notifications are disabled. Sync twin: :meth:`sync_notify`.
+        """
+        stmt = self._notify_stmt(event, payload)
+        if stmt is not None:
+            await session.execute(stmt)
+
+    def sync_notify(self, session: SyncExecutable, event: str, payload: dict[str, Any]) -> None:
+        """Sync version of :meth:`notify`."""
+        stmt = self._notify_stmt(event, payload)
+        if stmt is not None:
+            session.execute(stmt)
+
+    async def notify_many(
+        self, session: AsyncExecutable, events: list[tuple[str, dict[str, Any]]]
+    ) -> None:
+        """Send several notifications in one statement."""
+        if self.notifications and events:
+            await session.execute(notify_sql.notify_many(self.models.channel, events))
+
+    def __repr__(self) -> str:
+        return f"<Chancy(prefix={self.prefix!r}, dsn={self.dsn!r})>"

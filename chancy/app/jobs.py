@@ -1,0 +1,127 @@
+"""Reading, waiting on, cancelling, retrying and purging jobs; the worker registry."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+from chancy.app.core import AppCore, AsyncExecutable
+from chancy.db.statements import jobs as jobs_sql
+from chancy.db.statements import workers as workers_sql
+from chancy.job import QueuedJob, Reference
+
+DONE_STATES = frozenset({QueuedJob.State.SUCCEEDED, QueuedJob.State.FAILED})
+
+
+class JobMixin(AppCore):
+    async def get_job(self, ref: Reference) -> QueuedJob | None:
+        """The job behind ``ref``, or None if it no longer exists. Sync twin: :meth:`sync_get_job`."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(jobs_sql.build_get_job(self.models, ref.identifier))).first()
+        return jobs_sql.row_to_job(row) if row is not None else None
+
+    def sync_get_job(self, ref: Reference) -> QueuedJob | None:
+        """Sync version of :meth:`get_job`."""
+        with self.sync_engine.connect() as conn:
+            row = conn.execute(jobs_sql.build_get_job(self.models, ref.identifier)).first()
+        return jobs_sql.row_to_job(row) if row is not None else None
+
+    async def get_jobs(self, refs: Iterable[Reference]) -> list[QueuedJob]:
+        """The jobs that still exist among ``refs`` (missing ones are skipped)."""
+        idents = [ref.identifier for ref in refs]
+        if not idents:
+            return []
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(jobs_sql.build_get_jobs(self.models, idents))).all()
+        return [jobs_sql.row_to_job(row) for row in rows]
+
+    async def wait_for_job(
+        self,
+        ref: Reference,
+        *,
+        interval: float = 1,
+        timeout: float | None = None,
+        states: set[QueuedJob.State] | None = None,
+    ) -> QueuedJob | None:
+        """Poll every ``interval`` seconds until the job reaches ``states`` (default:
+        succeeded or failed). Returns None if the job disappears; raises ``TimeoutError``
+        after ``timeout`` seconds."""
+        wanted = states or DONE_STATES
+        async with asyncio.timeout(timeout):
+            while True:
+                found = await self.get_job(ref)
+                if found is None or found.state in wanted:
+                    return found
+                await asyncio.sleep(interval)
+
+    async def wait_for_jobs(
+        self,
+        refs: list[Reference],
+        *,
+        interval: float = 1,
+        timeout: float | None = None,
+        states: set[QueuedJob.State] | None = None,
+    ) -> list[QueuedJob]:
+        """Like :meth:`wait_for_job` for many jobs; deleted jobs stop being waited for."""
+        wanted = states or DONE_STATES
+        pending = {ref.identifier for ref in refs}
+        done: list[QueuedJob] = []
+        async with asyncio.timeout(timeout):
+            while pending:
+                found = await self.get_jobs([Reference(i) for i in pending])
+                pending &= {job.id for job in found}
+                for job in found:
+                    if job.state in wanted:
+                        pending.discard(job.id)
+                        done.append(job)
+                if pending:
+                    await asyncio.sleep(interval)
+        return done
+
+    async def cancel_job(self, ref: Reference) -> int:
+        """Cancel a job: a pending one never runs; a running one is interrupted.
+
+        The job ends ``failed`` with an error entry saying it was cancelled, and is not
+        retried. Interrupting a running job needs notifications. Returns 1 if the job was
+        cancelled, 0 if it had already finished or does not exist.
+        """
+        async with self.engine.begin() as conn:
+            return await self.cancel_job_ex(conn, ref)
+
+    async def cancel_job_ex(self, session: AsyncExecutable, ref: Reference) -> int:
+        rows = (await session.execute(jobs_sql.build_cancel(self.models, ref.identifier))).all()
+        if rows:
+            await self.notify(session, "job.cancelled", {"j": str(ref.identifier)})
+        return len(rows)
+
+    async def retry_jobs(self, refs: Iterable[Reference]) -> set[str]:
+        """Run finished jobs again with a fresh attempt budget; returns the queues touched."""
+        async with self.engine.begin() as conn:
+            return await self.retry_jobs_ex(conn, refs)
+
+    async def retry_jobs_ex(self, session: AsyncExecutable, refs: Iterable[Reference]) -> set[str]:
+        idents = [ref.identifier for ref in refs]
+        if not idents:
+            return set()
+        rows = (await session.execute(jobs_sql.build_retry(self.models, idents))).all()
+        queues = {row.queue for row in rows}
+        await self.notify_many(session, [("queue.pushed", {"q": q}) for q in sorted(queues)])
+        return queues
+
+    async def purge_jobs(self, refs: Iterable[Reference]) -> int:
+        """Delete jobs that are not running; returns how many were deleted."""
+        async with self.engine.begin() as conn:
+            return await self.purge_jobs_ex(conn, refs)
+
+    async def purge_jobs_ex(self, session: AsyncExecutable, refs: Iterable[Reference]) -> int:
+        idents = [ref.identifier for ref in refs]
+        if not idents:
+            return 0
+        return len((await session.execute(jobs_sql.build_purge(self.models, idents))).all())
+
+    async def get_all_workers(self) -> list[dict[str, Any]]:
+        """Every registered worker: worker_id, tags, queues, last_seen, expires_at, is_leader."""
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(workers_sql.build_get_all_workers(self.models))).all()
+        return [dict(row._mapping) for row in rows]

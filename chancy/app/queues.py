@@ -1,0 +1,123 @@
+"""Queue administration: declare, read, pause, resume and delete queues."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from chancy.app.core import AppCore, AsyncExecutable, SyncExecutable
+from chancy.db.statements import jobs as jobs_sql
+from chancy.db.statements import queues as queues_sql
+from chancy.queue import Queue
+
+
+def _resume_time(resume_at: dt.datetime | dt.timedelta | None) -> dt.datetime | None:
+    if isinstance(resume_at, dt.timedelta):
+        return dt.datetime.now(dt.UTC) + resume_at
+    if resume_at is not None and resume_at.tzinfo is None:
+        raise ValueError("resume_at must be timezone-aware (or a timedelta).")
+    return resume_at
+
+
+class QueueMixin(AppCore):
+    async def declare(self, queue: Queue, *, upsert: bool = False) -> Queue:
+        """Create ``queue`` (or, with ``upsert``, overwrite its settings); return it as stored.
+
+        Running workers pick the change up at once through ``queue.declared`` (or within
+        their ``queue_change_poll_interval`` without notifications). Sync twin:
+        :meth:`sync_declare`.
+        """
+        async with self.engine.begin() as conn:
+            stored = await self.declare_ex(conn, queue, upsert=upsert)
+            await self.notify(conn, "queue.declared", {"q": queue.name})
+        return stored
+
+    async def declare_ex(
+        self, session: AsyncExecutable, queue: Queue, *, upsert: bool = False
+    ) -> Queue:
+        """Declare inside the caller's transaction; never commits and sends no notification."""
+        queue.validate()
+        stmt = queues_sql.build_declare(self.models, queue, upsert=upsert)
+        return queues_sql.row_to_queue((await session.execute(stmt)).one())
+
+    def sync_declare(self, queue: Queue, *, upsert: bool = False) -> Queue:
+        """Sync version of :meth:`declare`."""
+        with self.sync_engine.begin() as conn:
+            stored = self.sync_declare_ex(conn, queue, upsert=upsert)
+            self.sync_notify(conn, "queue.declared", {"q": queue.name})
+        return stored
+
+    def sync_declare_ex(
+        self, session: SyncExecutable, queue: Queue, *, upsert: bool = False
+    ) -> Queue:
+        """Sync version of :meth:`declare_ex`."""
+        queue.validate()
+        stmt = queues_sql.build_declare(self.models, queue, upsert=upsert)
+        return queues_sql.row_to_queue(session.execute(stmt).one())
+
+    async def get_queue(self, name: str) -> Queue:
+        """The queue called ``name``; raises ``KeyError`` when it does not exist."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(queues_sql.build_get_queue(self.models, name))).first()
+        if row is None:
+            raise KeyError(f"Queue {name!r} not found.")
+        return queues_sql.row_to_queue(row)
+
+    async def get_all_queues(self) -> list[Queue]:
+        """Every declared queue, whichever workers serve it."""
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(queues_sql.build_get_all_queues(self.models))).all()
+        return [queues_sql.row_to_queue(row) for row in rows]
+
+    async def delete_queue(self, name: str, *, purge_jobs: bool = True) -> int:
+        """Delete the queue (and, by default, its jobs); return the number of queues removed.
+
+        Workers drain and drop the queue within about a second (``queue.deleted``).
+        """
+        async with self.engine.begin() as conn:
+            count = await self.delete_queue_ex(conn, name, purge_jobs=purge_jobs)
+            await self.notify(conn, "queue.deleted", {"q": name})
+        return count
+
+    async def delete_queue_ex(
+        self, session: AsyncExecutable, name: str, *, purge_jobs: bool = True
+    ) -> int:
+        """Delete inside the caller's transaction; never commits."""
+        result = await session.execute(queues_sql.build_delete_queue(self.models, name))
+        if purge_jobs:
+            await session.execute(jobs_sql.build_delete_queue_jobs(self.models, name))
+        return result.rowcount
+
+    async def pause_queue(
+        self, name: str, *, resume_at: dt.datetime | dt.timedelta | None = None
+    ) -> int:
+        """Stop workers claiming from the queue, optionally until ``resume_at``.
+
+        Jobs already running finish. Returns the number of queues changed.
+        """
+        async with self.engine.begin() as conn:
+            count = await self.pause_queue_ex(conn, name, resume_at=resume_at)
+            await self.notify(conn, "queue.paused", {"q": name})
+        return count
+
+    async def pause_queue_ex(
+        self,
+        session: AsyncExecutable,
+        name: str,
+        *,
+        resume_at: dt.datetime | dt.timedelta | None = None,
+    ) -> int:
+        stmt = queues_sql.build_set_state(
+            self.models, name, Queue.State.PAUSED, _resume_time(resume_at)
+        )
+        return len((await session.execute(stmt)).all())
+
+    async def resume_queue(self, name: str) -> int:
+        """Let workers claim from a paused queue again."""
+        async with self.engine.begin() as conn:
+            count = await self.resume_queue_ex(conn, name)
+            await self.notify(conn, "queue.resumed", {"q": name})
+        return count
+
+    async def resume_queue_ex(self, session: AsyncExecutable, name: str) -> int:
+        stmt = queues_sql.build_set_state(self.models, name, Queue.State.ACTIVE, None)
+        return len((await session.execute(stmt)).all())

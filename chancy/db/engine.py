@@ -1,0 +1,49 @@
+"""Engines from whatever the user hands us: a libpq DSN, a SQLAlchemy URL, or an engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from chancy.errors import ConfigurationError
+
+__all__ = ["conninfo", "make_async_engine", "make_sync_engine", "to_url"]
+
+
+def to_url(dsn: str | sa.URL) -> sa.URL:
+    """A ``postgresql+psycopg`` URL, whichever Postgres spelling the user gave.
+
+    One psycopg URL serves both the async and the sync engine.
+    """
+    try:
+        url = sa.make_url(dsn)
+    except sa.exc.ArgumentError as exc:
+        raise ConfigurationError(
+            f"Cannot parse database DSN {dsn!r}: pass a URL such as "
+            "'postgresql://user@localhost/dbname' or an AsyncEngine."
+        ) from exc
+    if url.get_backend_name() not in ("postgresql", "postgres"):
+        raise ConfigurationError(
+            f"chancy needs PostgreSQL, got a {url.get_backend_name()!r} URL. "
+            "Pass 'postgresql://...' (the psycopg 3 driver is chosen for you)."
+        )
+    return url.set(drivername="postgresql+psycopg")
+
+
+def make_async_engine(url: sa.URL, *, pool_size: int, **kwargs: Any) -> AsyncEngine:
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True, **kwargs
+    )
+
+
+def make_sync_engine(url: sa.URL, *, pool_size: int, **kwargs: Any) -> sa.Engine:
+    return sa.create_engine(
+        url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True, **kwargs
+    )
+
+
+def conninfo(url: sa.URL) -> str:
+    """A libpq connection string for raw psycopg connections (the LISTEN connection)."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)

@@ -1,0 +1,217 @@
+"""Declarative models, built once per table prefix.
+
+SQLAlchemy has no table-name translation, so following the ORM's own advice for "one
+class, many tables" each prefix gets its own registry: :func:`build_models` creates a
+fresh declarative base whose ``MetaData.info`` carries the prefix (the naming hook read by
+every ``__tablename__``) and whose naming convention includes the table name, so indexes
+and constraints are prefixed too and two apps never collide in one schema.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+from chancy.config import validate_prefix
+
+__all__ = ["NAMING_CONVENTION", "Models", "build_models", "table_prefix"]
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: Job states in which a unique key is "occupied" and a job is not finished.
+ACTIVE_STATES = ("pending", "running", "retrying")
+#: States a worker may claim from.
+READY_STATES = ("pending", "retrying")
+FINISHED_STATES = ("succeeded", "failed")
+DEFAULT_EXECUTOR = "chancy.executors.process.ProcessExecutor"
+
+TZ = sa.DateTime(timezone=True)
+
+
+def table_prefix(cls: Any) -> str:
+    return cls.metadata.info["table_prefix"]
+
+
+def _in(column: str, states: tuple[str, ...]) -> sa.TextClause:
+    # Index predicates must be literal SQL; the states are constants, never user input.
+    return sa.text(f"{column} IN ({', '.join(repr(s) for s in states)})")
+
+
+class Prefixed:
+    """Mixin: ``__tablename__`` is the registry's prefix plus ``__table_stem__``."""
+
+    __table_stem__: str
+
+    @declared_attr.directive
+    def __tablename__(cls) -> str:
+        return table_prefix(cls) + cls.__table_stem__
+
+
+class JobFields(Prefixed):
+    __table_stem__ = "jobs"
+
+    id: Mapped[uuid.UUID] = mapped_column(pg.UUID(as_uuid=True), primary_key=True)
+    queue: Mapped[str] = mapped_column(sa.Text)
+    func: Mapped[str] = mapped_column(sa.Text)
+    kwargs: Mapped[dict[str, Any]] = mapped_column(pg.JSONB, server_default=sa.text("'{}'"))
+    limits: Mapped[list[Any]] = mapped_column(pg.JSONB, server_default=sa.text("'[]'"))
+    meta: Mapped[dict[str, Any]] = mapped_column(pg.JSONB, server_default=sa.text("'{}'"))
+    state: Mapped[str] = mapped_column(sa.String(25), server_default="pending")
+    priority: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    attempts: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    max_attempts: Mapped[int] = mapped_column(sa.Integer, server_default="1")
+    taken_by: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(TZ, server_default=sa.func.now())
+    started_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    scheduled_at: Mapped[dt.datetime] = mapped_column(TZ, server_default=sa.func.now())
+    unique_key: Mapped[str | None] = mapped_column(sa.Text)
+    errors: Mapped[list[Any]] = mapped_column(pg.JSONB, server_default=sa.text("'[]'"))
+    #: A fresh id per claim. Completions, recovery and cancellation match on it, so a late
+    #: result from an old claim can never overwrite the job's newer state.
+    claim_id: Mapped[uuid.UUID | None] = mapped_column(pg.UUID(as_uuid=True))
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        name = table_prefix(cls) + cls.__table_stem__
+        return (
+            # The claim path: only ready rows, in claim order, so a claim stays fast
+            # however many finished rows the table holds.
+            sa.Index(
+                f"ix_{name}_fetch",
+                "queue",
+                sa.text("priority DESC"),
+                "id",
+                postgresql_where=_in("state", READY_STATES),
+            ),
+            # At most one active job per unique key; the push's ON CONFLICT targets it.
+            sa.Index(
+                f"ix_{name}_unique_key",
+                "unique_key",
+                unique=True,
+                postgresql_where=sa.text(
+                    "unique_key IS NOT NULL AND " + str(_in("state", ACTIVE_STATES))
+                ),
+            ),
+            # Admin listings, the pruner and the metrics collectors filter by these.
+            sa.Index(f"ix_{name}_queue_state", "queue", "state"),
+            sa.Index(f"ix_{name}_state_completed_at", "state", "completed_at"),
+            # Recovery finds running jobs of dead workers.
+            sa.Index(
+                f"ix_{name}_running",
+                "taken_by",
+                postgresql_where=sa.text("state = 'running'"),
+            ),
+        )
+
+
+class QueueFields(Prefixed):
+    __table_stem__ = "queues"
+
+    name: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    state: Mapped[str] = mapped_column(sa.Text, server_default="active")
+    concurrency: Mapped[int | None] = mapped_column(sa.Integer)
+    tags: Mapped[list[str] | None] = mapped_column(pg.ARRAY(sa.Text))
+    executor: Mapped[str] = mapped_column(sa.Text, server_default=DEFAULT_EXECUTOR)
+    executor_options: Mapped[dict[str, Any] | None] = mapped_column(pg.JSONB)
+    polling_interval: Mapped[float | None] = mapped_column(sa.Float, server_default="5")
+    created_at: Mapped[dt.datetime] = mapped_column(TZ, server_default=sa.func.now())
+    rate_limit: Mapped[int | None] = mapped_column(sa.Integer)
+    rate_limit_window: Mapped[int | None] = mapped_column(sa.Integer)
+    resume_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    eager_polling: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+
+
+class WorkerFields(Prefixed):
+    __table_stem__ = "workers"
+    __table_args__ = {"prefixes": ["UNLOGGED"]}
+
+    worker_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    tags: Mapped[list[str] | None] = mapped_column(pg.ARRAY(sa.Text))
+    queues: Mapped[list[str] | None] = mapped_column(pg.ARRAY(sa.Text))
+    last_seen: Mapped[dt.datetime] = mapped_column(TZ, server_default=sa.func.now())
+    expires_at: Mapped[dt.datetime] = mapped_column(TZ)
+
+
+class LeaderFields(Prefixed):
+    """The leadership lease: one row (id 1) naming the leader until ``expires_at``."""
+
+    __table_stem__ = "leader"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    worker_id: Mapped[str] = mapped_column(sa.Text, unique=True)
+    first_seen: Mapped[dt.datetime] = mapped_column(TZ, server_default=sa.func.now())
+    expires_at: Mapped[dt.datetime] = mapped_column(TZ)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> dict[str, Any]:
+        return {"prefixes": ["UNLOGGED"]}
+
+
+class QueueRateLimitFields(Prefixed):
+    """A fixed window counter per rate-limited queue, shared by every worker."""
+
+    __table_stem__ = "queue_rate_limits"
+    __table_args__ = {"prefixes": ["UNLOGGED"]}
+
+    queue: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    window_start: Mapped[int] = mapped_column(sa.BigInteger)
+    count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+
+
+@dataclasses.dataclass(frozen=True)
+class Models:
+    """The mapped classes of one prefix. Public: query and join them with your own session."""
+
+    prefix: str
+    metadata: sa.MetaData
+    Base: type[DeclarativeBase]
+    Job: type[Any]
+    Queue: type[Any]
+    Worker: type[Any]
+    Leader: type[Any]
+    QueueRateLimit: type[Any]
+
+    @property
+    def channel(self) -> str:
+        """The LISTEN/NOTIFY channel of this prefix."""
+        return f"{self.prefix}events"
+
+    @property
+    def version_table(self) -> str:
+        return f"{self.prefix}alembic_version"
+
+
+def _mapped(name: str, fields: type, base: type, prefix: str) -> type[Any]:
+    return type(name, (fields, base), {"__module__": __name__, "__qualname__": f"{name}"})
+
+
+@functools.cache
+def build_models(prefix: str = "chancy_") -> Models:
+    """The models of ``prefix``; cached, so every caller shares one registry per prefix."""
+    validate_prefix(prefix)
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION, info={"table_prefix": prefix})
+    base = type("Base", (DeclarativeBase,), {"metadata": metadata, "__abstract__": True})
+    return Models(
+        prefix=prefix,
+        metadata=metadata,
+        Base=base,
+        Job=_mapped("Job", JobFields, base, prefix),
+        Queue=_mapped("Queue", QueueFields, base, prefix),
+        Worker=_mapped("Worker", WorkerFields, base, prefix),
+        Leader=_mapped("Leader", LeaderFields, base, prefix),
+        QueueRateLimit=_mapped("QueueRateLimit", QueueRateLimitFields, base, prefix),
+    )

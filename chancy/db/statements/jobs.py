@@ -1,0 +1,168 @@
+"""Job statements: claim, complete, read, cancel, retry and purge."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+
+from chancy.db.models import ACTIVE_STATES, FINISHED_STATES, READY_STATES, Models
+from chancy.db.statements._sql import INTS, TEXTS, TIMES, UUIDS, state_in
+from chancy.job import QueuedJob
+
+
+def row_to_job(row: Any) -> QueuedJob:
+    return QueuedJob.unpack(row._mapping)
+
+
+def build_fetch(models: Models) -> sa.Update:
+    """Claim up to ``:limit`` ready jobs of ``:queue`` for ``:worker_id`` in one statement.
+
+    The CTE locks candidates with SKIP LOCKED so concurrent workers claim disjoint rows
+    and never wait on each other; it also fences LIMIT so a nested-loop plan cannot claim
+    more. Highest priority first, then oldest (ids are time ordered). Each claim gets a
+    fresh ``claim_id`` and consumes an attempt up front, so a job that crashes its worker
+    runs out of attempts instead of looping forever.
+    """
+    t = models.Job.__table__
+    locked = (
+        sa.select(t.c.id)
+        .where(
+            t.c.queue == sa.bindparam("queue"),
+            state_in(t.c.state, READY_STATES),
+            t.c.attempts < t.c.max_attempts,
+            t.c.scheduled_at <= sa.func.now(),
+        )
+        .order_by(t.c.priority.desc(), t.c.id)
+        .limit(sa.bindparam("limit"))
+        .with_for_update(skip_locked=True)
+        .cte("locked")
+    )
+    return (
+        sa.update(t)
+        .where(t.c.id == locked.c.id)
+        .values(
+            state="running",
+            started_at=sa.func.now(),
+            taken_by=sa.bindparam("worker_id"),
+            claim_id=sa.func.gen_random_uuid(),
+            attempts=t.c.attempts + 1,
+        )
+        .returning(*t.c)
+    )
+
+
+def build_complete(models: Models) -> sa.Update:
+    """Apply a batch of outcomes in one statement; returns the ids that were applied.
+
+    An outcome applies only while the row is still ``running`` under the same claim, so a
+    result arriving after a cancel, a recovery or a re-claim changes nothing.
+    """
+    t = models.Job.__table__
+    v = (
+        sa.func.unnest(
+            sa.bindparam("ids", type_=UUIDS),
+            sa.bindparam("claims", type_=UUIDS),
+            sa.bindparam("states", type_=TEXTS),
+            sa.bindparam("attempts", type_=INTS),
+            sa.bindparam("errors", type_=TEXTS),
+            sa.bindparam("metas", type_=TEXTS),
+            sa.bindparam("scheduled", type_=TIMES),
+            sa.bindparam("max_attempts", type_=INTS),
+        )
+        .table_valued(
+            "id", "claim", "state", "attempts", "error", "meta", "scheduled", "max_attempts"
+        )
+        .render_derived(name="v")
+    )
+    finished = state_in(v.c.state, FINISHED_STATES)
+    return (
+        sa.update(t)
+        .where(t.c.id == v.c.id, t.c.state == "running", t.c.claim_id == v.c.claim)
+        .values(
+            state=v.c.state,
+            attempts=v.c.attempts,
+            completed_at=sa.case((finished, sa.func.now()), else_=None),
+            started_at=sa.case((v.c.state == "pending", None), else_=t.c.started_at),
+            errors=sa.case(
+                (v.c.error.is_(None), t.c.errors),
+                else_=t.c.errors.op("||")(sa.func.jsonb_build_array(sa.cast(v.c.error, pg.JSONB))),
+            ),
+            meta=sa.func.coalesce(sa.cast(v.c.meta, pg.JSONB), t.c.meta),
+            scheduled_at=sa.func.coalesce(v.c.scheduled, t.c.scheduled_at),
+            max_attempts=sa.func.coalesce(v.c.max_attempts, t.c.max_attempts),
+            claim_id=None,
+        )
+        .returning(t.c.id)
+    )
+
+
+def build_get_job(models: Models, ident: uuid.UUID) -> sa.Select[Any]:
+    t = models.Job.__table__
+    return sa.select(t).where(t.c.id == ident)
+
+
+def build_get_jobs(models: Models, idents: list[uuid.UUID]) -> sa.Select[Any]:
+    t = models.Job.__table__
+    return sa.select(t).where(t.c.id == sa.func.any(sa.bindparam("ids", idents, UUIDS)))
+
+
+def build_cancel(models: Models, ident: uuid.UUID) -> sa.Update:
+    """Fail a job that has not finished; the notification interrupts it if it runs."""
+    t = models.Job.__table__
+    entry = sa.func.jsonb_build_object(
+        "attempt",
+        sa.func.greatest(t.c.attempts - 1, 0),
+        "traceback",
+        "Cancelled: the job was cancelled by Chancy.cancel_job() and will not be retried.",
+    )
+    return (
+        sa.update(t)
+        .where(t.c.id == ident, state_in(t.c.state, ACTIVE_STATES))
+        .values(
+            state="failed",
+            completed_at=sa.func.now(),
+            claim_id=None,
+            errors=t.c.errors.op("||")(sa.func.jsonb_build_array(entry)),
+        )
+        .returning(t.c.id, t.c.queue)
+    )
+
+
+def build_retry(models: Models, idents: list[uuid.UUID]) -> sa.Update:
+    """Send finished jobs back to the queue with a fresh attempt budget (errors are kept)."""
+    t = models.Job.__table__
+    return (
+        sa.update(t)
+        .where(
+            t.c.id == sa.func.any(sa.bindparam("ids", idents, UUIDS)),
+            state_in(t.c.state, FINISHED_STATES),
+        )
+        .values(
+            state="retrying",
+            attempts=0,
+            scheduled_at=sa.func.now(),
+            started_at=None,
+            completed_at=None,
+            taken_by=None,
+            claim_id=None,
+        )
+        .returning(t.c.id, t.c.queue)
+    )
+
+
+def build_purge(models: Models, idents: list[uuid.UUID]) -> sa.Delete:
+    """Delete jobs that are not running (a running job's row is still being worked on)."""
+    t = models.Job.__table__
+    return (
+        sa.delete(t)
+        .where(t.c.id == sa.func.any(sa.bindparam("ids", idents, UUIDS)), t.c.state != "running")
+        .returning(t.c.id)
+    )
+
+
+def build_delete_queue_jobs(models: Models, queue: str) -> sa.Delete:
+    t = models.Job.__table__
+    return sa.delete(t).where(t.c.queue == queue)

@@ -1,0 +1,135 @@
+"""The bulk push: one ``INSERT ... SELECT FROM unnest(arrays)`` per batch.
+
+Arrays keep the SQL text identical for any batch size (one cached statement, one round
+trip), and the ON CONFLICT clause targets the partial unique index so a duplicate unique
+key returns the existing job instead of inserting or failing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+
+from chancy.db.models import ACTIVE_STATES, Models
+from chancy.db.statements import notify as notify_sql
+from chancy.db.statements._sql import INTS, TEXTS, TIMES, UUIDS, state_in
+from chancy.errors import ConfigurationError
+from chancy.job import Job, Reference
+from chancy.utils import chancy_uuid, json_dumps
+
+_COLUMNS = (
+    ("id", "ids", UUIDS, pg.UUID(as_uuid=True)),
+    ("queue", "queues", TEXTS, sa.Text()),
+    ("func", "funcs", TEXTS, sa.Text()),
+    ("kwargs", "kwargs", TEXTS, pg.JSONB()),
+    ("limits", "limits", TEXTS, pg.JSONB()),
+    ("meta", "metas", TEXTS, pg.JSONB()),
+    ("priority", "priorities", INTS, sa.Integer()),
+    ("max_attempts", "max_attempts", INTS, sa.Integer()),
+    ("scheduled_at", "scheduled", TIMES, sa.DateTime(timezone=True)),
+    ("unique_key", "unique_keys", TEXTS, sa.Text()),
+)
+
+
+def build_insert(models: Models) -> sa.Insert:
+    table = models.Job.__table__
+    source = (
+        sa.func.unnest(*(sa.bindparam(param, type_=array) for _, param, array, _ in _COLUMNS))
+        .table_valued(*(sa.column(col) for col, *_ in _COLUMNS))
+        .render_derived(name="v")
+    )
+    values = [
+        sa.cast(source.c[col], target) if isinstance(target, pg.JSONB) else source.c[col]
+        for col, _, _, target in _COLUMNS
+    ]
+    return (
+        pg.insert(table)
+        .from_select([col for col, *_ in _COLUMNS], sa.select(*values))
+        .on_conflict_do_update(
+            index_elements=[table.c.unique_key],
+            index_where=sa.and_(
+                table.c.unique_key.is_not(None), state_in(table.c.state, ACTIVE_STATES)
+            ),
+            # A no-op update, so RETURNING yields the existing job's id.
+            set_={"state": table.c.state},
+        )
+        .returning(table.c.id, table.c.unique_key)
+    )
+
+
+def _encode(job: Job, name: str, value: Any) -> str:
+    try:
+        return json_dumps(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(
+            f"job {job.func!r}: {name} must be JSON-serialisable ({exc}). Pass plain dicts, "
+            "lists, strings and numbers, and rebuild richer objects inside the job."
+        ) from exc
+
+
+@dataclasses.dataclass
+class PushBatch:
+    """One batch, validated and encoded before anything touches the database.
+
+    Jobs repeating a unique key already in the batch are not sent again: they resolve to
+    the same reference as the first (Postgres rejects a statement that would update one
+    row twice).
+    """
+
+    params: dict[str, list[Any]]
+    refs: list[uuid.UUID]
+    by_key: dict[str, int]
+    queues: list[str]
+
+    @classmethod
+    def from_jobs(cls, jobs: Sequence[Job]) -> PushBatch:
+        params: dict[str, list[Any]] = {param: [] for _, param, _, _ in _COLUMNS}
+        refs: list[uuid.UUID] = []
+        by_key: dict[str, int] = {}
+        queues: dict[str, None] = {}
+        for job in jobs:
+            job.validate()
+            if job.unique_key is not None and job.unique_key in by_key:
+                refs.append(refs[by_key[job.unique_key]])
+                continue
+            ident = chancy_uuid()
+            if job.unique_key is not None:
+                by_key[job.unique_key] = len(refs)
+            refs.append(ident)
+            queues[job.queue] = None
+            for value, param in (
+                (ident, "ids"),
+                (job.queue, "queues"),
+                (job.func, "funcs"),
+                (_encode(job, "kwargs", job.kwargs or {}), "kwargs"),
+                (json_dumps([lim.serialize() for lim in job.limits]), "limits"),
+                (_encode(job, "meta", job.meta or {}), "metas"),
+                (job.priority, "priorities"),
+                (job.max_attempts, "max_attempts"),
+                (job.scheduled_at, "scheduled"),
+                (job.unique_key, "unique_keys"),
+            ):
+                params[param].append(value)
+        return cls(params=params, refs=refs, by_key=by_key, queues=list(queues))
+
+    def references(self, rows: Sequence[Any]) -> list[Reference]:
+        """References in input order, with duplicates mapped to the job that holds the key."""
+        existing = {row.unique_key: row.id for row in rows if row.unique_key is not None}
+        resolved = list(self.refs)
+        for key, index in self.by_key.items():
+            first = self.refs[index]
+            actual = existing.get(key, first)
+            if actual != first:
+                resolved = [actual if ref == first else ref for ref in resolved]
+        return [Reference(ref) for ref in resolved]
+
+    def notification(self, channel: str) -> sa.Select[Any] | None:
+        """``queue.pushed`` once per distinct queue, delivered when the caller commits."""
+        if not self.queues:
+            return None
+        return notify_sql.notify_many(channel, [("queue.pushed", {"q": q}) for q in self.queues])

@@ -1,0 +1,110 @@
+"""Queue statements: declare, read, delete, pause, resume, and the rate-limit window."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+
+from chancy.db.models import Models
+from chancy.queue import Queue
+
+_UPSERTED = (
+    "state",
+    "concurrency",
+    "tags",
+    "executor",
+    "executor_options",
+    "polling_interval",
+    "rate_limit",
+    "rate_limit_window",
+    "resume_at",
+    "eager_polling",
+)
+
+
+def queue_values(queue: Queue) -> dict[str, Any]:
+    return {
+        "name": queue.name,
+        "state": queue.state.value,
+        "concurrency": queue.concurrency,
+        "tags": sorted(queue.tags),
+        "executor": queue.executor,
+        "executor_options": queue.executor_options,
+        "polling_interval": queue.polling_interval,
+        "rate_limit": queue.rate_limit,
+        "rate_limit_window": queue.rate_limit_window,
+        "resume_at": queue.resume_at,
+        "eager_polling": queue.eager_polling,
+    }
+
+
+def row_to_queue(row: Any) -> Queue:
+    return Queue.unpack(dict(row._mapping))
+
+
+def build_declare(models: Models, queue: Queue, *, upsert: bool) -> sa.Insert:
+    """Insert the queue; on conflict keep the stored row, or overwrite it with ``upsert``.
+
+    Either way RETURNING yields the queue as stored.
+    """
+    t = models.Queue.__table__
+    stmt = pg.insert(t).values(**queue_values(queue))
+    changes = (
+        {name: stmt.excluded[name] for name in _UPSERTED}
+        if upsert
+        else {"name": stmt.excluded.name}  # a no-op update so RETURNING has the row
+    )
+    return stmt.on_conflict_do_update(index_elements=[t.c.name], set_=changes).returning(*t.c)
+
+
+def build_get_queue(models: Models, name: str) -> sa.Select[Any]:
+    t = models.Queue.__table__
+    return sa.select(t).where(t.c.name == name)
+
+
+def build_get_all_queues(models: Models) -> sa.Select[Any]:
+    t = models.Queue.__table__
+    return sa.select(t).order_by(t.c.name)
+
+
+def build_delete_queue(models: Models, name: str) -> sa.Delete:
+    t = models.Queue.__table__
+    return sa.delete(t).where(t.c.name == name)
+
+
+def build_set_state(
+    models: Models, name: str, state: Queue.State, resume_at: dt.datetime | None
+) -> sa.Update:
+    t = models.Queue.__table__
+    return (
+        sa.update(t)
+        .where(t.c.name == name)
+        .values(state=state.value, resume_at=resume_at)
+        .returning(t.c.name)
+    )
+
+
+def build_take_window(models: Models, queue: str, window_start: int) -> sa.Insert:
+    """Open or continue the queue's fixed window and return how much of it is used.
+
+    The upsert locks the queue's row until the claiming transaction commits, so workers
+    sharing a rate limit take turns and the budget holds across all of them.
+    """
+    t = models.QueueRateLimit.__table__
+    stmt = pg.insert(t).values(queue=queue, window_start=window_start, count=0)
+    same = t.c.window_start == stmt.excluded.window_start
+    return stmt.on_conflict_do_update(
+        index_elements=[t.c.queue],
+        set_={
+            "count": sa.case((same, t.c.count), else_=0),
+            "window_start": stmt.excluded.window_start,
+        },
+    ).returning(t.c.count)
+
+
+def build_spend_window(models: Models, queue: str, used: int) -> sa.Update:
+    t = models.QueueRateLimit.__table__
+    return sa.update(t).where(t.c.queue == queue).values(count=t.c.count + used)

@@ -1,0 +1,291 @@
+"""Job values: what to run (:class:`Job`), what is queued (:class:`QueuedJob`), and handles.
+
+Pure data with no I/O, so every layer above can use them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol, TypedDict, TypeVar, runtime_checkable
+
+from chancy.errors import ConfigurationError
+from chancy.utils import importable_name
+
+__all__ = ["IsAJob", "Job", "Limit", "QueuedJob", "Reference", "job"]
+
+#: Postgres INTEGER bounds: the range of ``priority``, ``attempts`` and ``max_attempts``.
+INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclasses.dataclass
+class Limit:
+    """A resource limit applied while a job runs.
+
+    ``TIME`` is seconds of wall time; ``MEMORY`` is bytes of address space (process
+    executor only). When a job carries several limits of one type, the first wins.
+    """
+
+    class Type(enum.StrEnum):
+        MEMORY = "memory"
+        TIME = "time"
+
+    type_: Limit.Type
+    value: int
+
+    def __post_init__(self) -> None:
+        self.type_ = Limit.Type(self.type_)
+        if not isinstance(self.value, int | float) or self.value <= 0:
+            raise ConfigurationError(
+                f"Limit value must be a positive number, got {self.value!r} for {self.type_}."
+            )
+
+    def serialize(self) -> dict[str, Any]:
+        return {"t": self.type_.value, "v": self.value}
+
+    @classmethod
+    def deserialize(cls, data: dict[str, Any]) -> Limit:
+        return cls(type_=Limit.Type(data["t"]), value=data["v"])
+
+
+class Reference:
+    """A handle on a pushed job, by id. Compares equal to the same UUID or its string form."""
+
+    __slots__ = ("identifier",)
+
+    def __init__(self, identifier: str | uuid.UUID) -> None:
+        self.identifier = identifier if isinstance(identifier, uuid.UUID) else uuid.UUID(identifier)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Reference):
+            return self.identifier == other.identifier
+        if isinstance(other, uuid.UUID):
+            return self.identifier == other
+        if isinstance(other, str):
+            return str(self.identifier) == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.identifier)
+
+    def __repr__(self) -> str:
+        return f"<Reference({self.identifier!r})>"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Job:
+    """An immutable description of a function call to run later.
+
+    Build one with :meth:`from_func` or the :func:`job` decorator; the ``with_*`` methods
+    return changed copies.
+    """
+
+    func: str
+    queue: str = "default"
+    kwargs: dict[str, Any] | None = dataclasses.field(default_factory=dict)
+    priority: int = 0
+    max_attempts: int = 1
+    scheduled_at: dt.datetime = dataclasses.field(default_factory=_utcnow)
+    limits: list[Limit] = dataclasses.field(default_factory=list)
+    unique_key: str | None = None
+    meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def from_func(cls, func: Callable[..., Any], **fields: Any) -> Job:
+        """A job that calls ``func``; raises :class:`ValueError` if no worker could import it."""
+        return cls(func=importable_name(func), **fields)
+
+    def with_priority(self, priority: int) -> Job:
+        return dataclasses.replace(self, priority=priority)
+
+    def with_max_attempts(self, max_attempts: int) -> Job:
+        return dataclasses.replace(self, max_attempts=max_attempts)
+
+    def with_scheduled_at(self, scheduled_at: dt.datetime) -> Job:
+        return dataclasses.replace(self, scheduled_at=scheduled_at)
+
+    def with_limits(self, limits: list[Limit]) -> Job:
+        return dataclasses.replace(self, limits=limits)
+
+    def with_kwargs(self, **kwargs: Any) -> Job:
+        return dataclasses.replace(self, kwargs=kwargs)
+
+    def with_unique_key(self, unique_key: str | None) -> Job:
+        return dataclasses.replace(self, unique_key=unique_key)
+
+    def with_queue(self, queue: str) -> Job:
+        return dataclasses.replace(self, queue=queue)
+
+    def with_meta(self, meta: dict[str, Any]) -> Job:
+        return dataclasses.replace(self, meta=meta)
+
+    def limit(self, type_: Limit.Type) -> Limit | None:
+        """The first limit of ``type_``, if any."""
+        return next((lim for lim in self.limits if lim.type_ == type_), None)
+
+    def pack(self) -> dict[str, Any]:
+        """The compact JSON form stored by cron schedules, workflow steps and triggers."""
+        return {
+            "f": self.func,
+            "k": self.kwargs or {},
+            "p": self.priority,
+            "a": self.max_attempts,
+            "s": self.scheduled_at.timestamp(),
+            "l": [limit.serialize() for limit in self.limits],
+            "u": self.unique_key,
+            "q": self.queue,
+            "m": self.meta,
+        }
+
+    @classmethod
+    def unpack(cls, data: dict[str, Any]) -> Job:
+        return cls(
+            func=data["f"],
+            kwargs=data.get("k") or {},
+            priority=data.get("p", 0),
+            max_attempts=data.get("a", 1),
+            scheduled_at=dt.datetime.fromtimestamp(data.get("s") or time.time(), tz=dt.UTC),
+            limits=[Limit.deserialize(lim) for lim in data.get("l") or []],
+            unique_key=data.get("u"),
+            queue=data.get("q", "default"),
+            meta=data.get("m") or {},
+        )
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigurationError` naming the first field a push would reject."""
+        where = f"job {self.func!r}"
+        if not isinstance(self.func, str) or "." not in self.func:
+            raise ConfigurationError(
+                f"{where}: func must be a dotted import path such as 'app.tasks.send_email'."
+            )
+        if not isinstance(self.queue, str) or not self.queue:
+            raise ConfigurationError(f"{where}: queue must be a non-empty string.")
+        for name in ("priority", "max_attempts"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ConfigurationError(f"{where}: {name} must be an int, got {value!r}.")
+            if not INT4_MIN <= value <= INT4_MAX:
+                raise ConfigurationError(
+                    f"{where}: {name}={value} is outside the column's range "
+                    f"[{INT4_MIN}, {INT4_MAX}]."
+                )
+        if self.max_attempts < 1:
+            raise ConfigurationError(f"{where}: max_attempts must be at least 1.")
+        if self.scheduled_at.tzinfo is None:
+            raise ConfigurationError(
+                f"{where}: scheduled_at must be timezone-aware, e.g. datetime.now(UTC)."
+            )
+        for name in ("kwargs", "meta"):
+            try:
+                json.dumps(getattr(self, name) or {})
+            except (TypeError, ValueError) as exc:
+                raise ConfigurationError(
+                    f"{where}: {name} must be JSON-serialisable ({exc}). Pass plain "
+                    "dicts, lists, strings and numbers, and rebuild richer objects in the job."
+                ) from exc
+
+
+class ErrorT(TypedDict):
+    """One failed attempt: its zero-based number and the formatted traceback."""
+
+    attempt: int
+    traceback: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class QueuedJob(Job):
+    """A job as stored: the fields of :class:`Job` plus its id, state and history."""
+
+    class State(enum.StrEnum):
+        PENDING = "pending"
+        RUNNING = "running"
+        FAILED = "failed"
+        RETRYING = "retrying"
+        SUCCEEDED = "succeeded"
+
+    id: uuid.UUID
+    created_at: dt.datetime
+    started_at: dt.datetime | None = None
+    completed_at: dt.datetime | None = None
+    attempts: int = 0
+    state: QueuedJob.State = State.PENDING
+    errors: list[ErrorT] = dataclasses.field(default_factory=list)
+    claim_id: uuid.UUID | None = None
+    taken_by: str | None = None
+
+    @property
+    def reference(self) -> Reference:
+        return Reference(self.id)
+
+    @classmethod
+    def unpack(cls, data: dict[str, Any]) -> QueuedJob:  # type: ignore[override]
+        """Build from a jobs-table row mapping."""
+        return cls(
+            id=data["id"] if isinstance(data["id"], uuid.UUID) else uuid.UUID(str(data["id"])),
+            queue=data["queue"],
+            func=data["func"],
+            kwargs=data.get("kwargs") or {},
+            limits=[Limit.deserialize(lim) for lim in data.get("limits") or []],
+            meta=data.get("meta") or {},
+            priority=data.get("priority") or 0,
+            max_attempts=data.get("max_attempts") or 1,
+            scheduled_at=data["scheduled_at"],
+            unique_key=data.get("unique_key"),
+            created_at=data["created_at"],
+            started_at=data.get("started_at"),
+            completed_at=data.get("completed_at"),
+            attempts=data.get("attempts") or 0,
+            state=QueuedJob.State(data["state"]),
+            errors=data.get("errors") or [],
+            claim_id=data.get("claim_id"),
+            taken_by=data.get("taken_by"),
+        )
+
+
+P = TypeVar("P", covariant=True)
+
+
+@runtime_checkable
+class IsAJob(Protocol[P]):
+    """A function decorated with :func:`job`: still callable, and carrying ``.job``."""
+
+    job: Job
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def job(**options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """Attach a :class:`Job` template to a function so it can be pushed directly.
+
+    ``push(send_email)`` then pushes ``send_email.job``; ``send_email.job.with_kwargs(...)``
+    adds arguments. The function itself is returned unchanged and can still be called.
+    """
+
+    def decorate(func: Callable[..., Any]) -> Any:
+        func.job = Job.from_func(func, **options)  # type: ignore[attr-defined]
+        return func
+
+    return decorate
+
+
+def as_job(item: Job | IsAJob[Any]) -> Job:
+    """Accept a Job or a decorated function (fixes upstream's sync push AttributeError)."""
+    if isinstance(item, Job):
+        return item
+    template = getattr(item, "job", None)
+    if isinstance(template, Job):
+        return template
+    raise ConfigurationError(
+        f"Expected a Job or a function decorated with @job(), got {item!r}. "
+        "Wrap plain functions with Job.from_func(func)."
+    )
+
