@@ -10,29 +10,35 @@ from chancy.db.models import build_models
 from chancy.db.statements.locks import migration_lock
 
 
-def run_env(context: Any, prefix: str | None = None, connection: Any = None) -> None:
+def run_env(
+    context: Any, prefix: str | None = None, connection: Any = None, url: str | None = None
+) -> None:
     """Configure ``context`` for one prefix and run the migrations.
 
     The first statement of the transaction takes an advisory lock keyed by the prefix,
     so two processes migrating the same prefix run one after the other, while other
-    prefixes migrate freely.
+    prefixes migrate freely. In offline mode (``alembic --sql``) the same statements,
+    lock included, are printed for ``url``'s dialect instead of run.
     """
     attributes = context.config.attributes
     prefix = prefix or attributes.get("table_prefix") or "chancy_"
     connection = connection or attributes.get("connection")
-    if connection is None:
+    options: dict[str, Any] = {
+        "target_metadata": build_models(prefix).metadata,
+        "version_table": f"{prefix}alembic_version",
+        "transactional_ddl": True,
+    }
+    if context.is_offline_mode():
+        context.configure(url=url or "postgresql://", literal_binds=True, **options)
+    elif connection is None:
         raise RuntimeError(
             "chancy migrations need a connection: use chancy.migrations.Migrator or "
             "Chancy.migrate() rather than calling the shipped env.py directly."
         )
-    context.configure(
-        connection=connection,
-        target_metadata=build_models(prefix).metadata,
-        version_table=f"{prefix}alembic_version",
-        transactional_ddl=True,
-    )
+    else:
+        context.configure(connection=connection, **options)
     with context.begin_transaction():
-        connection.execute(migration_lock(prefix))
+        context.execute(migration_lock(prefix))
         context.run_migrations(table_prefix=prefix)
 
 

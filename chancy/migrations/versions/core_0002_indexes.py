@@ -42,7 +42,6 @@ def upgrade(table_prefix: str) -> None:
     )
 
 
-
 def downgrade(table_prefix: str) -> None:
     for name in INDEXES:
         op.drop_index(f"ix_{table_prefix}jobs_{name}", table_name=f"{table_prefix}jobs")
