@@ -1,4 +1,4 @@
-"""Developer CLI environment: ``alembic -x prefix=dev_ -x url=postgresql+psycopg://... upgrade heads``.
+"""Developer CLI environment: ``alembic -x prefix=dev_ [-x url=...] upgrade heads``.
 
 The same :func:`chancy.migrations.runtime.run_env` as the shipped environment, so what
 you try here is exactly what ``Chancy.migrate()`` runs. ``--sql`` prints the DDL instead.
