@@ -148,27 +148,29 @@ class AppCore:
             return None
         return notify_sql.notify(self.models.channel, event, payload)
 
-    async def notify(self, session: AsyncExecutable, event: str, payload: dict[str, Any]) -> None:
-        """Send ``event`` to every listening worker when ``session``'s transaction commits.
+    async def notify(self, cursor: AsyncExecutable, event: str, payload: dict[str, Any]) -> None:
+        """Send ``event`` to every listening worker when ``cursor``'s transaction commits.
+
+        ``cursor`` is an AsyncSession or AsyncConnection (upstream's parameter name).
 
         Does nothing when notifications are disabled. Sync twin: :meth:`sync_notify`.
         """
         stmt = self._notify_stmt(event, payload)
         if stmt is not None:
-            await session.execute(stmt)
+            await cursor.execute(stmt)
 
-    def sync_notify(self, session: SyncExecutable, event: str, payload: dict[str, Any]) -> None:
+    def sync_notify(self, cursor: SyncExecutable, event: str, payload: dict[str, Any]) -> None:
         """Sync version of :meth:`notify`."""
         stmt = self._notify_stmt(event, payload)
         if stmt is not None:
-            session.execute(stmt)
+            cursor.execute(stmt)
 
     async def notify_many(
-        self, session: AsyncExecutable, events: list[tuple[str, dict[str, Any]]]
+        self, cursor: AsyncExecutable, events: list[tuple[str, dict[str, Any]]]
     ) -> None:
         """Send several notifications in one statement."""
         if self.notifications and events:
-            await session.execute(notify_sql.notify_many(self.models.channel, events))
+            await cursor.execute(notify_sql.notify_many(self.models.channel, events))
 
     def __repr__(self) -> str:
         return f"<Chancy(prefix={self.prefix!r}, dsn={self.dsn!r})>"

@@ -16,7 +16,10 @@ DONE_STATES = frozenset({QueuedJob.State.SUCCEEDED, QueuedJob.State.FAILED})
 
 class JobMixin(AppCore):
     async def get_job(self, ref: Reference) -> QueuedJob | None:
-        """The job behind ``ref``, or None if it no longer exists. Sync twin: :meth:`sync_get_job`."""
+        """The job behind ``ref``, or None if it no longer exists.
+
+        Sync twin: :meth:`sync_get_job`.
+        """
         async with self.engine.connect() as conn:
             row = (await conn.execute(jobs_sql.build_get_job(self.models, ref.identifier))).first()
         return jobs_sql.row_to_job(row) if row is not None else None
@@ -89,10 +92,10 @@ class JobMixin(AppCore):
         async with self.engine.begin() as conn:
             return await self.cancel_job_ex(conn, ref)
 
-    async def cancel_job_ex(self, session: AsyncExecutable, ref: Reference) -> int:
-        rows = (await session.execute(jobs_sql.build_cancel(self.models, ref.identifier))).all()
+    async def cancel_job_ex(self, cursor: AsyncExecutable, ref: Reference) -> int:
+        rows = (await cursor.execute(jobs_sql.build_cancel(self.models, ref.identifier))).all()
         if rows:
-            await self.notify(session, "job.cancelled", {"j": str(ref.identifier)})
+            await self.notify(cursor, "job.cancelled", {"j": str(ref.identifier)})
         return len(rows)
 
     async def retry_jobs(self, refs: Iterable[Reference]) -> set[str]:
@@ -100,13 +103,13 @@ class JobMixin(AppCore):
         async with self.engine.begin() as conn:
             return await self.retry_jobs_ex(conn, refs)
 
-    async def retry_jobs_ex(self, session: AsyncExecutable, refs: Iterable[Reference]) -> set[str]:
+    async def retry_jobs_ex(self, cursor: AsyncExecutable, refs: Iterable[Reference]) -> set[str]:
         idents = [ref.identifier for ref in refs]
         if not idents:
             return set()
-        rows = (await session.execute(jobs_sql.build_retry(self.models, idents))).all()
+        rows = (await cursor.execute(jobs_sql.build_retry(self.models, idents))).all()
         queues = {row.queue for row in rows}
-        await self.notify_many(session, [("queue.pushed", {"q": q}) for q in sorted(queues)])
+        await self.notify_many(cursor, [("queue.pushed", {"q": q}) for q in sorted(queues)])
         return queues
 
     async def purge_jobs(self, refs: Iterable[Reference]) -> int:
@@ -114,11 +117,11 @@ class JobMixin(AppCore):
         async with self.engine.begin() as conn:
             return await self.purge_jobs_ex(conn, refs)
 
-    async def purge_jobs_ex(self, session: AsyncExecutable, refs: Iterable[Reference]) -> int:
+    async def purge_jobs_ex(self, cursor: AsyncExecutable, refs: Iterable[Reference]) -> int:
         idents = [ref.identifier for ref in refs]
         if not idents:
             return 0
-        return len((await session.execute(jobs_sql.build_purge(self.models, idents))).all())
+        return len((await cursor.execute(jobs_sql.build_purge(self.models, idents))).all())
 
     async def get_all_workers(self) -> list[dict[str, Any]]:
         """Every registered worker: worker_id, tags, queues, last_seen, expires_at, is_leader."""
