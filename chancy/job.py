@@ -9,6 +9,7 @@ import dataclasses
 import datetime as dt
 import enum
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -101,8 +102,16 @@ class Job:
 
     @classmethod
     def from_func(cls, func: Callable[..., Any], **fields: Any) -> Job:
-        """A job that calls ``func``; raises :class:`ValueError` if no worker could import it."""
-        return cls(func=importable_name(func), **fields)
+        """A job that calls ``func``.
+
+        Raises :class:`~chancy.errors.ConfigurationError` (a ``ValueError``) if no worker
+        could import it: lambdas, nested functions and objects without a qualified name.
+        """
+        try:
+            name = importable_name(func)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from exc
+        return cls(func=name, **fields)
 
     def with_priority(self, priority: int) -> Job:
         return dataclasses.replace(self, priority=priority)
@@ -153,7 +162,9 @@ class Job:
             kwargs=data.get("k") or {},
             priority=data.get("p", 0),
             max_attempts=data.get("a", 1),
-            scheduled_at=dt.datetime.fromtimestamp(data.get("s") or time.time(), tz=dt.UTC),
+            scheduled_at=dt.datetime.fromtimestamp(
+                time.time() if data.get("s") is None else data["s"], tz=dt.UTC
+            ),
             limits=[Limit.deserialize(lim) for lim in data.get("l") or []],
             unique_key=data.get("u"),
             queue=data.get("q", "default"),
@@ -169,6 +180,13 @@ class Job:
             )
         if not isinstance(self.queue, str) or not self.queue:
             raise ConfigurationError(f"{where}: queue must be a non-empty string.")
+        if self.unique_key is not None and not isinstance(self.unique_key, str):
+            raise ConfigurationError(
+                f"{where}: unique_key must be a string or None, got {self.unique_key!r}."
+            )
+        for name in ("func", "queue", "unique_key"):
+            if "\x00" in (getattr(self, name) or ""):
+                raise ConfigurationError(f"{where}: {name} contains a NUL character.")
         for name in ("priority", "max_attempts"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
@@ -180,18 +198,51 @@ class Job:
                 )
         if self.max_attempts < 1:
             raise ConfigurationError(f"{where}: max_attempts must be at least 1.")
+        if not isinstance(self.scheduled_at, dt.datetime):
+            raise ConfigurationError(
+                f"{where}: scheduled_at must be a datetime, got {self.scheduled_at!r}."
+            )
         if self.scheduled_at.tzinfo is None:
             raise ConfigurationError(
                 f"{where}: scheduled_at must be timezone-aware, e.g. datetime.now(UTC)."
             )
+        if not isinstance(self.limits, list | tuple) or not all(
+            isinstance(lim, Limit) for lim in self.limits
+        ):
+            raise ConfigurationError(
+                f"{where}: limits must be a list of Limit, got {self.limits!r}."
+            )
         for name in ("kwargs", "meta"):
-            try:
-                json.dumps(getattr(self, name) or {})
-            except (TypeError, ValueError) as exc:
-                raise ConfigurationError(
-                    f"{where}: {name} must be JSON-serialisable ({exc}). Pass plain "
-                    "dicts, lists, strings and numbers, and rebuild richer objects in the job."
-                ) from exc
+            check_json_object(where, name, getattr(self, name))
+
+
+#: An escaped NUL in JSON text: Postgres' jsonb cannot store it.
+_JSON_NUL = re.compile(r"(?:^|[^\\])(?:\\\\)*\\u0000")
+
+
+def check_json_object(where: str, name: str, value: Any) -> str:
+    """Encode a kwargs/meta dict as strict JSON, or raise ConfigurationError saying why not."""
+    value = {} if value is None else value
+    if not isinstance(value, dict):
+        raise ConfigurationError(
+            f"{where}: {name} must be a dict, got {type(value).__name__} {value!r}."
+        )
+    bad_keys = [k for k in value if not isinstance(k, str)]
+    if bad_keys:
+        raise ConfigurationError(
+            f"{where}: {name} keys must be strings (they become keyword arguments), "
+            f"got {bad_keys!r}."
+        )
+    try:
+        text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(
+            f"{where}: {name} must be JSON-serialisable ({exc}). Pass plain "
+            "dicts, lists, strings and numbers, and rebuild richer objects in the job."
+        ) from exc
+    if _JSON_NUL.search(text):
+        raise ConfigurationError(f"{where}: {name} contains a NUL character, which jsonb rejects.")
+    return text
 
 
 class ErrorT(TypedDict):
@@ -288,4 +339,3 @@ def as_job(item: Job | IsAJob[Any]) -> Job:
         f"Expected a Job or a function decorated with @job(), got {item!r}. "
         "Wrap plain functions with Job.from_func(func)."
     )
-

@@ -13,6 +13,8 @@ from chancy.errors import ConfigurationError
 __all__ = ["Queue"]
 
 DEFAULT_EXECUTOR = "chancy.executors.process.ProcessExecutor"
+#: Postgres INTEGER maximum: concurrency and the rate-limit columns are INTEGER.
+INT4_MAX = 2**31 - 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +46,18 @@ class Queue:
     eager_polling: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "state", Queue.State(self.state))
+        if isinstance(self.tags, str):
+            # set("abc") would silently become the three tags {"a", "b", "c"}.
+            raise ConfigurationError(
+                f"Queue {self.name!r}: tags must be a set of patterns such as {{{self.tags!r}}}, "
+                "not a single string."
+            )
+        try:
+            object.__setattr__(self, "state", Queue.State(self.state))
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"Queue {self.name!r}: state must be 'active' or 'paused', got {self.state!r}."
+            ) from exc
         object.__setattr__(self, "tags", set(self.tags or ()))
         object.__setattr__(self, "executor_options", dict(self.executor_options or {}))
         self.validate()
@@ -55,7 +68,9 @@ class Queue:
         if not isinstance(self.name, str) or not self.name:
             raise ConfigurationError("Queue name must be a non-empty string.")
         if self.concurrency is not None and (
-            not isinstance(self.concurrency, int) or self.concurrency < 1
+            not isinstance(self.concurrency, int)
+            or isinstance(self.concurrency, bool)
+            or self.concurrency < 1
         ):
             raise ConfigurationError(
                 f"{where}: concurrency must be a positive int or None (executor default), "
@@ -70,6 +85,12 @@ class Queue:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int | float) or value <= 0):
                 raise ConfigurationError(f"{where}: {name} must be positive, got {value!r}.")
+        for name in ("concurrency", "rate_limit", "rate_limit_window"):
+            value = getattr(self, name)
+            if value is not None and value > INT4_MAX:
+                raise ConfigurationError(
+                    f"{where}: {name}={value} is larger than the column's maximum {INT4_MAX}."
+                )
         if not isinstance(self.executor, str) or "." not in self.executor:
             raise ConfigurationError(
                 f"{where}: executor must be an import path such as "

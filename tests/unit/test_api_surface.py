@@ -110,10 +110,12 @@ KIND_CHECKS = {
     "async": inspect.iscoroutinefunction,
     "asyncgen": inspect.isasyncgenfunction,
     "gen": inspect.isgeneratorfunction,
-    "sync": lambda f: not (
-        inspect.iscoroutinefunction(f)
-        or inspect.isasyncgenfunction(f)
-        or inspect.isgeneratorfunction(f)
+    "sync": lambda f: (
+        not (
+            inspect.iscoroutinefunction(f)
+            or inspect.isasyncgenfunction(f)
+            or inspect.isgeneratorfunction(f)
+        )
     ),
 }
 

@@ -7,14 +7,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from chancy.db.statements._sql import TEXTS
+from chancy.errors import ConfigurationError
 from chancy.utils import json_dumps
 
 
 def payload(event: str, body: dict[str, Any]) -> str:
     data = json_dumps({"t": event, **body})
     if len(data.encode()) >= 8000:
-        raise ValueError(
-            f"Notification {event!r} is {len(data)} bytes; Postgres caps payloads at 8000."
+        raise ConfigurationError(
+            f"Notification {event!r} is {len(data.encode())} bytes; Postgres caps payloads "
+            "below 8000 (is a queue name or payload value unreasonably long?)."
         )
     return data
 

@@ -18,8 +18,7 @@ from sqlalchemy.dialects import postgresql as pg
 from chancy.db.models import ACTIVE_STATES, Models
 from chancy.db.statements import notify as notify_sql
 from chancy.db.statements._sql import INTS, TEXTS, TIMES, UUIDS, state_in
-from chancy.errors import ConfigurationError
-from chancy.job import Job, Reference
+from chancy.job import Job, Reference, check_json_object
 from chancy.utils import chancy_uuid, json_dumps
 
 _COLUMNS = (
@@ -62,23 +61,15 @@ def build_insert(models: Models) -> sa.Insert:
     )
 
 
-def _encode(job: Job, name: str, value: Any) -> str:
-    try:
-        return json_dumps(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigurationError(
-            f"job {job.func!r}: {name} must be JSON-serialisable ({exc}). Pass plain dicts, "
-            "lists, strings and numbers, and rebuild richer objects inside the job."
-        ) from exc
-
-
 @dataclasses.dataclass
 class PushBatch:
     """One batch, validated and encoded before anything touches the database.
 
     Jobs repeating a unique key already in the batch are not sent again: they resolve to
     the same reference as the first (Postgres rejects a statement that would update one
-    row twice).
+    row twice). Rows are sent in unique-key order, so two batches sharing keys take the
+    keys' index locks in the same order and cannot deadlock (upstream issue #89);
+    references still come back in input order.
     """
 
     params: dict[str, list[Any]]
@@ -87,13 +78,14 @@ class PushBatch:
     queues: list[str]
 
     @classmethod
-    def from_jobs(cls, jobs: Sequence[Job]) -> PushBatch:
-        params: dict[str, list[Any]] = {param: [] for _, param, _, _ in _COLUMNS}
+    def from_jobs(cls, jobs: Sequence[Job], *, validated: bool = False) -> PushBatch:
         refs: list[uuid.UUID] = []
         by_key: dict[str, int] = {}
         queues: dict[str, None] = {}
+        rows: list[tuple[Any, ...]] = []
         for job in jobs:
-            job.validate()
+            if not validated:
+                job.validate()
             if job.unique_key is not None and job.unique_key in by_key:
                 refs.append(refs[by_key[job.unique_key]])
                 continue
@@ -102,19 +94,24 @@ class PushBatch:
                 by_key[job.unique_key] = len(refs)
             refs.append(ident)
             queues[job.queue] = None
-            for value, param in (
-                (ident, "ids"),
-                (job.queue, "queues"),
-                (job.func, "funcs"),
-                (_encode(job, "kwargs", job.kwargs or {}), "kwargs"),
-                (json_dumps([lim.serialize() for lim in job.limits]), "limits"),
-                (_encode(job, "meta", job.meta or {}), "metas"),
-                (job.priority, "priorities"),
-                (job.max_attempts, "max_attempts"),
-                (job.scheduled_at, "scheduled"),
-                (job.unique_key, "unique_keys"),
-            ):
-                params[param].append(value)
+            where = f"job {job.func!r}"
+            rows.append(
+                (
+                    ident,
+                    job.queue,
+                    job.func,
+                    check_json_object(where, "kwargs", job.kwargs),
+                    json_dumps([lim.serialize() for lim in job.limits]),
+                    check_json_object(where, "meta", job.meta),
+                    job.priority,
+                    job.max_attempts,
+                    job.scheduled_at,
+                    job.unique_key,
+                )
+            )
+        # Keyed rows first, in key order; the rest keep their (id) order.
+        rows.sort(key=lambda row: (row[-1] is None, row[-1] or ""))
+        params = {param: [row[i] for row in rows] for i, (_, param, _, _) in enumerate(_COLUMNS)}
         return cls(params=params, refs=refs, by_key=by_key, queues=list(queues))
 
     def references(self, rows: Sequence[Any]) -> list[Reference]:

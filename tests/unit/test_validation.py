@@ -1,0 +1,181 @@
+"""Validation without a database: prefixes, queue options and job fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import pytest
+
+from chancy import Chancy, Job, Limit, Queue
+from chancy.config import MAX_PREFIX_LENGTH, validate_prefix
+from chancy.errors import ConfigurationError
+
+DSN = "postgresql://u@localhost/db"
+
+
+class TestPrefix:
+    @pytest.mark.parametrize("prefix", ["chancy_", "t_1a2b3c4d_", "tenant2_", "a_"])
+    def test_good(self, prefix: str) -> None:
+        assert validate_prefix(prefix) == prefix
+
+    @pytest.mark.parametrize(
+        "prefix",
+        ["Bad-", "chancy", "Chancy_", "1abc_", "_abc_", "a-b_", "a b_", "a;drop_", "", "é_"],
+    )
+    def test_bad(self, prefix: str) -> None:
+        with pytest.raises(ConfigurationError, match="Invalid table prefix"):
+            validate_prefix(prefix)
+
+    def test_too_long(self) -> None:
+        prefix = "a" * MAX_PREFIX_LENGTH + "_"
+        with pytest.raises(ConfigurationError, match="the limit is"):
+            validate_prefix(prefix)
+        assert validate_prefix("a" * (MAX_PREFIX_LENGTH - 1) + "_")
+
+    def test_not_a_string(self) -> None:
+        with pytest.raises(ConfigurationError):
+            validate_prefix(None)  # type: ignore[arg-type]
+
+    def test_configuration_error_is_a_value_error(self) -> None:
+        assert issubclass(ConfigurationError, ValueError)
+        with pytest.raises(ValueError):
+            validate_prefix("Bad-")
+
+    def test_app_rejects_a_bad_prefix(self) -> None:
+        with pytest.raises(ConfigurationError, match="'Bad-'"):
+            Chancy(DSN, prefix="Bad-")
+
+
+class TestAppOptions:
+    def test_non_postgres_url(self) -> None:
+        with pytest.raises(ConfigurationError, match="PostgreSQL"):
+            Chancy("sqlite:///x.db")
+
+    @pytest.mark.parametrize(("low", "high"), [(-1, 10), (1, 0), (5, 2)])
+    def test_pool_sizes(self, low: int, high: int) -> None:
+        with pytest.raises(ConfigurationError):
+            Chancy(DSN, min_connection_pool_size=low, max_connection_pool_size=high)
+
+    def test_dsn_is_normalised_and_hides_the_password(self) -> None:
+        app = Chancy("postgresql://user:secret@db.example/app", no_default_plugins=True)
+        assert "secret" not in app.dsn and "db.example/app" in app.dsn
+        assert app.url.drivername == "postgresql+psycopg"
+        assert "secret" in app.conninfo  # raw connections still need it
+
+
+class TestQueueValidation:
+    def test_defaults_and_state(self) -> None:
+        q = Queue("default")
+        assert q.concurrency is None and q.tags == {".*"} and q.state is Queue.State.ACTIVE
+        assert q.executor == Chancy.Executor.Process and q.polling_interval == 5
+        assert Queue("p", state="paused").state is Queue.State.PAUSED  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize(
+        ("options", "match"),
+        [
+            ({"rate_limit": 10}, "rate_limit_window"),
+            ({"rate_limit_window": 10}, "rate_limit"),
+            ({"rate_limit": 0, "rate_limit_window": 1}, "rate_limit must be positive"),
+            ({"concurrency": 0}, "concurrency"),
+            ({"concurrency": -3}, "concurrency"),
+            ({"concurrency": True}, "concurrency"),
+            ({"concurrency": 2**31}, "concurrency"),
+            ({"polling_interval": 0}, "polling_interval"),
+            ({"executor": "NoDots"}, "executor"),
+            ({"tags": "gpu"}, "not a single string"),
+            ({"state": "sleeping"}, "state"),
+            ({"resume_at": dt.datetime(2030, 1, 1)}, "timezone-aware"),
+        ],
+    )
+    def test_bad_options(self, options: dict[str, Any], match: str) -> None:
+        with pytest.raises(ConfigurationError, match=match):
+            Queue("q", **options)
+
+    def test_empty_name(self) -> None:
+        with pytest.raises(ConfigurationError, match="name"):
+            Queue("")
+
+    def test_pack_unpack_round_trip(self) -> None:
+        q = Queue(
+            "q",
+            concurrency=3,
+            tags={"gpu", "eu-.*"},
+            state=Queue.State.PAUSED,
+            executor=Chancy.Executor.Async,
+            executor_options={"x": 1},
+            polling_interval=2,
+            rate_limit=10,
+            rate_limit_window=60,
+            resume_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+            eager_polling=True,
+        )
+        packed = q.pack()
+        assert packed["tags"] == ["eu-.*", "gpu"] and packed["state"] == "paused"
+        assert packed["resume_at"] == "2030-01-01T00:00:00+00:00"
+        assert Queue.unpack({**packed, "resume_at": q.resume_at}) == q
+
+    def test_invalid_tags_are_reported(self) -> None:
+        q = Queue("q", tags={"ok.*", "(broken"})
+        assert q.invalid_tags() == ["(broken"]
+        assert [p.pattern for p in q.matching_tags()] == ["ok.*"]
+
+
+def nested_factory() -> Any:
+    def inner() -> None:
+        pass
+
+    return inner
+
+
+class TestJobValidation:
+    def test_lambda_and_nested_functions(self) -> None:
+        with pytest.raises(ConfigurationError, match="lambda"):
+            Job.from_func(lambda: None)
+        with pytest.raises(ConfigurationError, match="nested"):
+            Job.from_func(nested_factory())
+
+    def test_main_module_functions_are_allowed(self) -> None:
+        Job(func="__main__.fn").validate()
+
+    @pytest.mark.parametrize(
+        ("fields", "match"),
+        [
+            ({"func": "nodots"}, "dotted import path"),
+            ({"queue": ""}, "queue"),
+            ({"priority": 2**31}, "priority=2147483648 is outside"),
+            ({"priority": -(2**31) - 1}, "priority"),
+            ({"priority": 1.5}, "priority must be an int"),
+            ({"priority": True}, "priority must be an int"),
+            ({"max_attempts": 0}, "max_attempts"),
+            ({"scheduled_at": dt.datetime(2030, 1, 1)}, "timezone-aware"),
+            ({"scheduled_at": "2030-01-01"}, "scheduled_at must be a datetime"),
+            ({"kwargs": {"when": dt.date(2030, 1, 1)}}, "kwargs must be JSON-serialisable"),
+            ({"kwargs": {"x": object()}}, "kwargs must be JSON-serialisable"),
+            ({"kwargs": {"x": math.nan}}, "kwargs must be JSON-serialisable"),
+            ({"kwargs": {1: "a"}}, "keys must be strings"),
+            ({"kwargs": [1, 2]}, "kwargs must be a dict"),
+            ({"kwargs": {"x": "a\x00b"}}, "NUL"),
+            ({"meta": {"s": {1, 2}}}, "meta must be JSON-serialisable"),
+            ({"unique_key": 5}, "unique_key"),
+            ({"queue": "a\x00"}, "NUL"),
+            ({"limits": [{"t": "time", "v": 1}]}, "limits"),
+        ],
+    )
+    def test_bad_fields(self, fields: dict[str, Any], match: str) -> None:
+        job = Job(**{"func": "m.f", **fields})
+        with pytest.raises(ConfigurationError, match=match):
+            job.validate()
+
+    def test_escaped_backslash_is_not_a_nul(self) -> None:
+        Job(func="m.f", kwargs={"path": "C:\\u0000"}).validate()
+
+    def test_good_job_passes(self) -> None:
+        Job(
+            func="m.f",
+            kwargs={"a": [1, 2.5, None, True, {"b": "c"}]},
+            priority=-5,
+            limits=[Limit(Limit.Type.TIME, 1)],
+            unique_key="u",
+        ).validate()
