@@ -7,10 +7,24 @@ from typing import Any
 
 from chancy.app.core import AppCore, AsyncExecutable, SyncExecutable
 from chancy.db.statements.push import PushBatch, build_insert
+from chancy.errors import ConfigurationError
 from chancy.job import IsAJob, Job, Reference, as_job
 from chancy.utils import chunked
 
 JobLike = Job | IsAJob[Any]
+
+
+def _checked(jobs: Iterable[JobLike], batch_size: int) -> list[Job]:
+    """Every job, validated, before the first batch is written.
+
+    A bad job late in the list must not leave earlier batches committed.
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigurationError(f"batch_size must be a positive int, got {batch_size!r}.")
+    checked = [as_job(j) for j in jobs]
+    for job in checked:
+        job.validate()
+    return checked
 
 
 class PushMixin(AppCore):
@@ -26,49 +40,55 @@ class PushMixin(AppCore):
         async with self.engine.begin() as conn:
             return await self.push_ex(conn, job)
 
-    async def push_ex(self, session: AsyncExecutable, job: JobLike) -> Reference:
+    async def push_ex(self, cursor: AsyncExecutable, job: JobLike) -> Reference:
         """Push one job inside the caller's transaction (see :meth:`push_many_ex`)."""
-        return (await self.push_many_ex(session, [job]))[0]
+        return (await self.push_many_ex(cursor, [job]))[0]
 
     async def push_many(
         self, jobs: Sequence[JobLike], *, batch_size: int = 1000
     ) -> AsyncIterator[list[Reference]]:
         """Push jobs in batches, each one statement in its own transaction.
 
-        Yields one list of references per batch, in input order::
+        Yields one list of references per batch, in input order, once that batch is
+        committed::
 
             async for references in chancy.push_many(jobs):
                 ...
 
-        Sync twin: :meth:`sync_push_many`.
+        Every job is validated before the first batch is written. Sync twin:
+        :meth:`sync_push_many`.
         """
-        for chunk in chunked(jobs, batch_size):
-            batch = self._batch(chunk)  # validate before opening a transaction
+        for chunk in chunked(_checked(jobs, batch_size), batch_size):
+            batch = PushBatch.from_jobs(chunk, validated=True)
             async with self.engine.begin() as conn:
-                yield await self._execute_push(conn, batch)
+                references = await self._execute_push(conn, batch)
+            # Yield only after the commit: a consumer that stops early keeps what it saw.
+            yield references
 
     async def push_many_ex(
-        self, session: AsyncExecutable, jobs: Sequence[JobLike]
+        self, cursor: AsyncExecutable, jobs: Sequence[JobLike]
     ) -> list[Reference]:
         """Push jobs inside the caller's transaction: they commit or roll back with it.
 
-        ``session`` is an :class:`~sqlalchemy.ext.asyncio.AsyncSession` or
-        :class:`~sqlalchemy.ext.asyncio.AsyncConnection`. This method only executes
-        statements: it never commits, rolls back or closes. The jobs become visible when
-        you commit and vanish if you roll back; the ``queue.pushed`` notification (once
-        per distinct queue) is sent in the same transaction, so workers are woken only on
-        commit. Bad input raises :class:`~chancy.errors.ConfigurationError` before
-        anything is written. Sync twin: :meth:`sync_push_many_ex`.
+        ``cursor`` is an :class:`~sqlalchemy.ext.asyncio.AsyncSession` or
+        :class:`~sqlalchemy.ext.asyncio.AsyncConnection` (upstream's name for it is kept).
+        This method only executes statements: it never commits, rolls back or closes. The
+        jobs become visible when you commit and vanish if you roll back; the
+        ``queue.pushed`` notification (once per distinct queue) is sent in the same
+        transaction, so workers are woken only on commit. Bad input raises
+        :class:`~chancy.errors.ConfigurationError` before anything is written. Sync twin:
+        :meth:`sync_push_many_ex`.
         """
-        return await self._execute_push(session, self._batch(jobs))
+        return await self._execute_push(cursor, self._batch(jobs))
 
-    async def _execute_push(self, session: AsyncExecutable, batch: PushBatch) -> list[Reference]:
+    async def _execute_push(self, cursor: AsyncExecutable, batch: PushBatch) -> list[Reference]:
         if not batch.refs:
             return []
-        rows = (await session.execute(build_insert(self.models), batch.params)).all()
+        # Built before the insert: an oversized payload must fail before anything is written.
         note = batch.notification(self.models.channel) if self.notifications else None
+        rows = (await cursor.execute(build_insert(self.models), batch.params)).all()
         if note is not None:
-            await session.execute(note)
+            await cursor.execute(note)
         return batch.references(rows)
 
     def sync_push(self, job: JobLike) -> Reference:
@@ -76,29 +96,30 @@ class PushMixin(AppCore):
         with self.sync_engine.begin() as conn:
             return self.sync_push_ex(conn, job)
 
-    def sync_push_ex(self, session: SyncExecutable, job: JobLike) -> Reference:
+    def sync_push_ex(self, cursor: SyncExecutable, job: JobLike) -> Reference:
         """Sync version of :meth:`push_ex`."""
-        return self.sync_push_many_ex(session, [job])[0]
+        return self.sync_push_many_ex(cursor, [job])[0]
 
     def sync_push_many(
         self, jobs: Sequence[JobLike], *, batch_size: int = 1000
     ) -> Iterator[list[Reference]]:
         """Sync version of :meth:`push_many`."""
-        for chunk in chunked(jobs, batch_size):
-            batch = self._batch(chunk)
+        for chunk in chunked(_checked(jobs, batch_size), batch_size):
+            batch = PushBatch.from_jobs(chunk, validated=True)
             with self.sync_engine.begin() as conn:
-                yield self._sync_execute_push(conn, batch)
+                references = self._sync_execute_push(conn, batch)
+            yield references
 
-    def sync_push_many_ex(self, session: SyncExecutable, jobs: Sequence[JobLike]) -> list[Reference]:
+    def sync_push_many_ex(self, cursor: SyncExecutable, jobs: Sequence[JobLike]) -> list[Reference]:
         """Sync version of :meth:`push_many_ex`: takes a ``Session`` or ``Connection``,
         never commits, rolls back or closes it."""
-        return self._sync_execute_push(session, self._batch(jobs))
+        return self._sync_execute_push(cursor, self._batch(jobs))
 
-    def _sync_execute_push(self, session: SyncExecutable, batch: PushBatch) -> list[Reference]:
+    def _sync_execute_push(self, cursor: SyncExecutable, batch: PushBatch) -> list[Reference]:
         if not batch.refs:
             return []
-        rows = session.execute(build_insert(self.models), batch.params).all()
         note = batch.notification(self.models.channel) if self.notifications else None
+        rows = cursor.execute(build_insert(self.models), batch.params).all()
         if note is not None:
-            session.execute(note)
+            cursor.execute(note)
         return batch.references(rows)

@@ -7,14 +7,30 @@ import datetime as dt
 from chancy.app.core import AppCore, AsyncExecutable, SyncExecutable
 from chancy.db.statements import jobs as jobs_sql
 from chancy.db.statements import queues as queues_sql
+from chancy.errors import ConfigurationError
 from chancy.queue import Queue
+
+
+def _checked(queue: Queue) -> Queue:
+    """Validate before writing, including tag patterns a worker could not compile."""
+    if not isinstance(queue, Queue):
+        raise ConfigurationError(f"Expected a Queue, got {queue!r}.")
+    queue.validate()
+    bad = queue.invalid_tags()
+    if bad:
+        raise ConfigurationError(
+            f"Queue {queue.name!r}: tags are regular expressions, and {bad!r} do not compile."
+        )
+    return queue
 
 
 def _resume_time(resume_at: dt.datetime | dt.timedelta | None) -> dt.datetime | None:
     if isinstance(resume_at, dt.timedelta):
         return dt.datetime.now(dt.UTC) + resume_at
     if resume_at is not None and resume_at.tzinfo is None:
-        raise ValueError("resume_at must be timezone-aware (or a timedelta).")
+        raise ConfigurationError(
+            f"resume_at must be timezone-aware (or a timedelta), got naive {resume_at!r}."
+        )
     return resume_at
 
 
@@ -32,12 +48,11 @@ class QueueMixin(AppCore):
         return stored
 
     async def declare_ex(
-        self, session: AsyncExecutable, queue: Queue, *, upsert: bool = False
+        self, cursor: AsyncExecutable, queue: Queue, *, upsert: bool = False
     ) -> Queue:
         """Declare inside the caller's transaction; never commits and sends no notification."""
-        queue.validate()
-        stmt = queues_sql.build_declare(self.models, queue, upsert=upsert)
-        return queues_sql.row_to_queue((await session.execute(stmt)).one())
+        stmt = queues_sql.build_declare(self.models, _checked(queue), upsert=upsert)
+        return queues_sql.row_to_queue((await cursor.execute(stmt)).one())
 
     def sync_declare(self, queue: Queue, *, upsert: bool = False) -> Queue:
         """Sync version of :meth:`declare`."""
@@ -47,12 +62,11 @@ class QueueMixin(AppCore):
         return stored
 
     def sync_declare_ex(
-        self, session: SyncExecutable, queue: Queue, *, upsert: bool = False
+        self, cursor: SyncExecutable, queue: Queue, *, upsert: bool = False
     ) -> Queue:
         """Sync version of :meth:`declare_ex`."""
-        queue.validate()
-        stmt = queues_sql.build_declare(self.models, queue, upsert=upsert)
-        return queues_sql.row_to_queue(session.execute(stmt).one())
+        stmt = queues_sql.build_declare(self.models, _checked(queue), upsert=upsert)
+        return queues_sql.row_to_queue(cursor.execute(stmt).one())
 
     async def get_queue(self, name: str) -> Queue:
         """The queue called ``name``; raises ``KeyError`` when it does not exist."""
@@ -79,12 +93,12 @@ class QueueMixin(AppCore):
         return count
 
     async def delete_queue_ex(
-        self, session: AsyncExecutable, name: str, *, purge_jobs: bool = True
+        self, cursor: AsyncExecutable, name: str, *, purge_jobs: bool = True
     ) -> int:
         """Delete inside the caller's transaction; never commits."""
-        result = await session.execute(queues_sql.build_delete_queue(self.models, name))
+        result = await cursor.execute(queues_sql.build_delete_queue(self.models, name))
         if purge_jobs:
-            await session.execute(jobs_sql.build_delete_queue_jobs(self.models, name))
+            await cursor.execute(jobs_sql.build_delete_queue_jobs(self.models, name))
         return result.rowcount
 
     async def pause_queue(
@@ -101,7 +115,7 @@ class QueueMixin(AppCore):
 
     async def pause_queue_ex(
         self,
-        session: AsyncExecutable,
+        cursor: AsyncExecutable,
         name: str,
         *,
         resume_at: dt.datetime | dt.timedelta | None = None,
@@ -109,7 +123,7 @@ class QueueMixin(AppCore):
         stmt = queues_sql.build_set_state(
             self.models, name, Queue.State.PAUSED, _resume_time(resume_at)
         )
-        return len((await session.execute(stmt)).all())
+        return len((await cursor.execute(stmt)).all())
 
     async def resume_queue(self, name: str) -> int:
         """Let workers claim from a paused queue again."""
@@ -118,6 +132,6 @@ class QueueMixin(AppCore):
             await self.notify(conn, "queue.resumed", {"q": name})
         return count
 
-    async def resume_queue_ex(self, session: AsyncExecutable, name: str) -> int:
+    async def resume_queue_ex(self, cursor: AsyncExecutable, name: str) -> int:
         stmt = queues_sql.build_set_state(self.models, name, Queue.State.ACTIVE, None)
-        return len((await session.execute(stmt)).all())
+        return len((await cursor.execute(stmt)).all())

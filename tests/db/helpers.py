@@ -1,0 +1,95 @@
+"""Helpers for the database tests: direct state changes, counts, statements and NOTIFYs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from psycopg import sql
+
+from chancy import Chancy, Reference
+
+
+async def set_state(app: Chancy, ref: Reference, state: str) -> None:
+    """Move a job to ``state`` directly, as a worker (or an operator) would."""
+    job = app.models.Job
+    async with app.engine.begin() as conn:
+        await conn.execute(sa.update(job).where(job.id == ref.identifier).values(state=state))
+
+
+async def count_jobs(app: Chancy, **where: Any) -> int:
+    table = app.models.Job.__table__
+    stmt = sa.select(sa.func.count()).select_from(table)
+    for column, value in where.items():
+        stmt = stmt.where(table.c[column] == value)
+    async with app.engine.connect() as conn:
+        return (await conn.execute(stmt)).scalar_one()
+
+
+async def job_row(app: Chancy, ref: Reference) -> dict[str, Any]:
+    table = app.models.Job.__table__
+    async with app.engine.connect() as conn:
+        row = (await conn.execute(sa.select(table).where(table.c.id == ref.identifier))).one()
+    return dict(row._mapping)
+
+
+@contextlib.contextmanager
+def recorded_statements(engine: sa.Engine) -> Iterator[list[str]]:
+    """Every SQL statement sent through ``engine`` (the sync core of an AsyncEngine too)."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+class Listener:
+    """LISTEN on the app's channel through a raw autocommit psycopg connection.
+
+    :meth:`drain` commits a sentinel NOTIFY of its own and collects everything that
+    arrives before it. Postgres delivers notifications in commit order, so that is
+    exactly what was committed earlier: no sleeping, and "nothing arrived" is exact.
+    """
+
+    def __init__(self, app: Chancy, conn: psycopg.AsyncConnection[Any]) -> None:
+        self.app = app
+        self.conn = conn
+
+    @classmethod
+    async def open(cls, app: Chancy) -> Listener:
+        conn = await psycopg.AsyncConnection.connect(app.conninfo, autocommit=True)
+        await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(app.models.channel)))
+        return cls(app, conn)
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    async def drain(self, *, timeout: float = 10) -> list[dict[str, Any]]:
+        token = secrets.token_hex(8)
+        async with self.app.engine.begin() as conn:
+            await conn.execute(
+                sa.select(sa.func.pg_notify(self.app.models.channel, json.dumps({"t": token})))
+            )
+        received: list[dict[str, Any]] = []
+        async with asyncio.timeout(timeout):
+            async for note in self.conn.notifies():
+                payload = json.loads(note.payload)
+                if payload == {"t": token}:
+                    return received
+                received.append(payload)
+        raise AssertionError("unreachable: notifies() ended")  # pragma: no cover
+
+    async def pushed_queues(self) -> list[str]:
+        """The queues named by ``queue.pushed`` notifications committed so far, in order."""
+        return [p["q"] for p in await self.drain() if p.get("t") == "queue.pushed"]
