@@ -18,7 +18,7 @@ def row_to_job(row: Any) -> QueuedJob:
 
 
 def build_fetch(models: Models) -> sa.Update:
-    """Claim up to ``:limit`` ready jobs of ``:queue`` for ``:worker_id`` in one statement.
+    """Claim up to ``:fetch_limit`` jobs of ``:fetch_queue`` for ``:fetch_worker`` at once.
 
     The CTE locks candidates with SKIP LOCKED so concurrent workers claim disjoint rows
     and never wait on each other; it also fences LIMIT so a nested-loop plan cannot claim
@@ -30,13 +30,13 @@ def build_fetch(models: Models) -> sa.Update:
     locked = (
         sa.select(t.c.id)
         .where(
-            t.c.queue == sa.bindparam("queue"),
+            t.c.queue == sa.bindparam("fetch_queue"),
             state_in(t.c.state, READY_STATES),
             t.c.attempts < t.c.max_attempts,
             t.c.scheduled_at <= sa.func.now(),
         )
         .order_by(t.c.priority.desc(), t.c.id)
-        .limit(sa.bindparam("limit"))
+        .limit(sa.bindparam("fetch_limit"))
         .with_for_update(skip_locked=True)
         .cte("locked")
     )
@@ -46,7 +46,7 @@ def build_fetch(models: Models) -> sa.Update:
         .values(
             state="running",
             started_at=sa.func.now(),
-            taken_by=sa.bindparam("worker_id"),
+            taken_by=sa.bindparam("fetch_worker"),
             claim_id=sa.func.gen_random_uuid(),
             attempts=t.c.attempts + 1,
         )
@@ -63,17 +63,17 @@ def build_complete(models: Models) -> sa.Update:
     t = models.Job.__table__
     v = (
         sa.func.unnest(
-            sa.bindparam("ids", type_=UUIDS),
-            sa.bindparam("claims", type_=UUIDS),
-            sa.bindparam("states", type_=TEXTS),
-            sa.bindparam("attempts", type_=INTS),
-            sa.bindparam("errors", type_=TEXTS),
-            sa.bindparam("metas", type_=TEXTS),
-            sa.bindparam("scheduled", type_=TIMES),
-            sa.bindparam("max_attempts", type_=INTS),
+            sa.bindparam("done_ids", type_=UUIDS),
+            sa.bindparam("done_claims", type_=UUIDS),
+            sa.bindparam("done_states", type_=TEXTS),
+            sa.bindparam("done_attempts", type_=INTS),
+            sa.bindparam("done_errors", type_=TEXTS),
+            sa.bindparam("done_metas", type_=TEXTS),
+            sa.bindparam("done_scheduled", type_=TIMES),
+            sa.bindparam("done_max_attempts", type_=INTS),
         )
         .table_valued(
-            "id", "claim", "state", "attempts", "error", "meta", "scheduled", "max_attempts"
+            "id", "claim", "state", "attempts", "errors", "meta", "scheduled", "max_attempts"
         )
         .render_derived(name="v")
     )
@@ -86,10 +86,8 @@ def build_complete(models: Models) -> sa.Update:
             attempts=v.c.attempts,
             completed_at=sa.case((finished, sa.func.now()), else_=None),
             started_at=sa.case((v.c.state == "pending", None), else_=t.c.started_at),
-            errors=sa.case(
-                (v.c.error.is_(None), t.c.errors),
-                else_=t.c.errors.op("||")(sa.func.jsonb_build_array(sa.cast(v.c.error, pg.JSONB))),
-            ),
+            # ``v.errors`` holds only the entries added by this run, as a JSON array.
+            errors=t.c.errors.op("||")(sa.cast(v.c.errors, pg.JSONB)),
             meta=sa.func.coalesce(sa.cast(v.c.meta, pg.JSONB), t.c.meta),
             scheduled_at=sa.func.coalesce(v.c.scheduled, t.c.scheduled_at),
             max_attempts=sa.func.coalesce(v.c.max_attempts, t.c.max_attempts),

@@ -1,0 +1,88 @@
+"""The LISTEN side of notifications: one raw psycopg connection per worker.
+
+SQLAlchemy has no notification API, so this is the one place that talks to psycopg
+directly. The connection is autocommit and outside any pool; when it drops, the
+listener reconnects with backoff and calls ``on_reconnect`` so its owner can poll for
+whatever it missed meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+Dispatch = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+class Listener:
+    def __init__(
+        self,
+        conninfo: str,
+        channel: str,
+        dispatch: Dispatch,
+        *,
+        log: logging.Logger,
+        on_reconnect: Callable[[], Awaitable[None]] | None = None,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self.conninfo = conninfo
+        self.channel = channel
+        self.dispatch = dispatch
+        self.log = log
+        self.on_reconnect = on_reconnect
+        self.max_backoff = max_backoff
+        #: Set while LISTEN is established.
+        self.listening = asyncio.Event()
+        self.connection: psycopg.AsyncConnection[Any] | None = None
+
+    async def run(self) -> None:
+        failures = 0
+        first = True
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self.conninfo, autocommit=True
+                ) as conn:
+                    self.connection = conn
+                    await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+                    self.listening.set()
+                    failures = 0
+                    if not first and self.on_reconnect is not None:
+                        await self.on_reconnect()
+                    first = False
+                    async for note in conn.notifies():
+                        await self._handle(note.payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.listening.clear()
+                failures += 1
+                delay = random.uniform(0, min(self.max_backoff, 0.25 * 2**failures))
+                self.log.warning(
+                    "Notification listener lost its connection (%s); reconnecting in %.1fs.",
+                    exc,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+            finally:
+                self.connection = None
+                self.listening.clear()
+
+    async def _handle(self, payload: str) -> None:
+        try:
+            body = json.loads(payload)
+            event = body.pop("t")
+        except (ValueError, KeyError, AttributeError):
+            self.log.warning("Ignoring a malformed notification: %r", payload[:200])
+            return
+        try:
+            await self.dispatch(event, body)
+        except Exception:
+            self.log.exception("A handler for notification %r failed.", event)

@@ -1,0 +1,95 @@
+"""Resolving and calling a job's function; importable in child processes without the rest.
+
+Shared by every executor so a job behaves the same wherever it runs: the function is
+imported by path, the running :class:`QueuedJob` is injected into a keyword-only
+parameter annotated with it, and kwargs that don't fit the signature fail the job with a
+message that says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from chancy.errors import JobImportError
+from chancy.job import QueuedJob
+from chancy.utils import import_string
+
+
+def resolve(job: QueuedJob) -> Callable[..., Any]:
+    try:
+        func = import_string(job.func)
+    except (ImportError, AttributeError) as exc:
+        hint = (
+            " Functions defined in __main__ can only run on a worker started by that same "
+            "script; move the function into an importable module."
+            if job.func.startswith("__main__.")
+            else ""
+        )
+        raise JobImportError(
+            f"Could not import job function {job.func!r}: {exc}. The worker imports jobs by "
+            f"dotted path, so the function must be at the top level of a module on the "
+            f"worker's sys.path.{hint}"
+        ) from exc
+    if not callable(func):
+        raise JobImportError(f"{job.func!r} is not callable.")
+    return func
+
+
+def _context_parameters(func: Callable[..., Any]) -> list[str]:
+    """Keyword-only parameters annotated with QueuedJob (or a subclass)."""
+    try:
+        hints = typing.get_type_hints(func)
+    except Exception:  # unresolvable string annotations: fall back to the raw ones
+        hints = getattr(func, "__annotations__", {})
+    names = []
+    for name, param in inspect.signature(func).parameters.items():
+        hint = hints.get(name)
+        if (
+            param.kind is inspect.Parameter.KEYWORD_ONLY
+            and isinstance(hint, type)
+            and issubclass(hint, QueuedJob)
+        ):
+            names.append(name)
+    return names
+
+
+def prepare(job: QueuedJob) -> tuple[Callable[..., Any], dict[str, Any]]:
+    """The function and the kwargs to call it with, or a clear error if they don't fit."""
+    func = resolve(job)
+    kwargs = dict(job.kwargs or {})
+    for name in _context_parameters(func):
+        kwargs[name] = job
+    try:
+        inspect.signature(func).bind(**kwargs)
+    except TypeError as exc:
+        raise TypeError(
+            f"Job {job.func!r} cannot be called with kwargs {sorted(job.kwargs or {})}: {exc}. "
+            "Push kwargs that match the function's keyword parameters."
+        ) from None
+    except ValueError:  # builtins without a signature: let the call decide
+        pass
+    return func, kwargs
+
+
+def is_async(func: Callable[..., Any]) -> bool:
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+        getattr(func, "__call__", None)  # noqa: B004 - callable objects with async __call__
+    )
+
+
+def call_blocking(func: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    """Call ``func`` to completion from a thread or child process (async ones get a loop)."""
+    if is_async(func):
+        return asyncio.run(func(**kwargs))
+    result = func(**kwargs)
+    if inspect.isawaitable(result):
+        return asyncio.run(_await(result))
+    return result
+
+
+async def _await(awaitable: Any) -> Any:
+    return await awaitable

@@ -1,0 +1,112 @@
+"""Which queues this worker serves, kept in step with the queues table.
+
+The watcher reloads queue definitions when a queue notification arrives (or every
+``queue_change_poll_interval`` seconds), starts a producer for each queue whose tag
+patterns match the worker's tags, retires producers of deleted or untagged queues, and
+restarts a producer whose configuration changed once its executor has drained. Pausing
+and resuming take effect at once, without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from typing import TYPE_CHECKING
+
+from chancy.queue import Queue
+from chancy.worker.backoff import Backoff
+from chancy.worker.producer import Producer
+
+if TYPE_CHECKING:
+    from chancy.worker.worker import Worker
+
+#: Queue fields a running executor can follow without being rebuilt.
+_LIVE_FIELDS = ("state", "resume_at")
+
+
+class QueueAssignment:
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.producers: dict[str, Producer] = {}
+        self.changed = asyncio.Event()
+        self._warned_tags: set[str] = set()
+
+    async def watch(self) -> None:
+        backoff = Backoff()
+        while True:
+            self.changed.clear()
+            try:
+                self.reconcile(await self.worker.chancy.get_all_queues())
+                backoff.reset()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.worker.log.warning("Could not load queues (%s); retrying.", exc)
+                await backoff.sleep()
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), self.worker.queue_change_poll_interval)
+
+    def _serves(self, queue: Queue) -> bool:
+        tags = self.worker.worker_tags()
+        for pattern in sorted(queue.tags):
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                if (key := f"{queue.name}:{pattern}") not in self._warned_tags:
+                    self._warned_tags.add(key)
+                    self.worker.log.error(
+                        "Queue %r has an invalid tag regex %r (%s); skipping it.",
+                        queue.name,
+                        pattern,
+                        exc,
+                    )
+                continue
+            if any(compiled.match(tag) for tag in tags):
+                return True
+        return False
+
+    def reconcile(self, queues: list[Queue]) -> None:
+        wanted = {q.name: q for q in queues if self._serves(q)}
+        for name, producer in list(self.producers.items()):
+            if producer.task is not None and producer.task.done():
+                del self.producers[name]
+                continue
+            if name not in wanted:
+                producer.retiring = True
+                producer.wake.set()
+                continue
+            target = wanted.pop(name)
+            current = producer.replacement or producer.queue
+            if target == current:
+                continue
+            if _same_except_live(target, current) and producer.replacement is None:
+                producer.queue = target
+            else:
+                producer.replacement = target
+            producer.wake.set()
+        for name, queue in wanted.items():
+            producer = Producer(self.worker, queue)
+            producer.task = asyncio.create_task(
+                self._run_producer(producer), name=f"chancy:queue:{name}"
+            )
+            self.producers[name] = producer
+
+    async def _run_producer(self, producer: Producer) -> None:
+        try:
+            await producer.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # Not restarted at once: a queue that cannot start (say, a bad executor path)
+            # would spin. The next regular queue check starts it again.
+            self.worker.log.exception(
+                "Queue %r stopped with an error; it restarts at the next queue check.",
+                producer.queue.name,
+            )
+
+
+def _same_except_live(a: Queue, b: Queue) -> bool:
+    strip = dict.fromkeys(_LIVE_FIELDS)
+    return {**a.pack(), **strip} == {**b.pack(), **strip}

@@ -1,0 +1,128 @@
+"""The batched completer: every job outcome reaches the database in one UPDATE per flush.
+
+Outcomes gather in memory and are written every ``interval`` seconds, or at once when a
+batch fills. The UPDATE applies only to rows still ``running`` under the same claim, so a
+late outcome can never overwrite a cancelled or recovered job. When the backlog grows past
+``max_backlog`` callers wait, so a slow database slows the worker instead of growing its
+memory. A failed flush keeps its outcomes and is retried with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from chancy.db.models import Models
+from chancy.db.statements.jobs import build_complete
+from chancy.job import QueuedJob
+from chancy.utils import json_dumps
+from chancy.worker.backoff import Backoff
+from chancy.worker.outcomes import Outcome
+
+AfterFlush = Callable[[list[QueuedJob]], Awaitable[None]]
+
+
+class Completer:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        models: Models,
+        *,
+        log: logging.Logger,
+        after_flush: AfterFlush | None = None,
+        interval: float = 0.05,
+        batch_size: int = 1000,
+        max_backlog: int = 10_000,
+    ) -> None:
+        self.engine = engine
+        self.models = models
+        self.log = log
+        self.after_flush = after_flush
+        self.interval = interval
+        self.batch_size = batch_size
+        self.max_backlog = max_backlog
+        self._pending: list[Outcome] = []
+        self._wake = asyncio.Event()
+        self._drained = asyncio.Event()
+        self._drained.set()
+        self._lock = asyncio.Lock()
+        self.flushed_total = 0
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    async def put(self, outcome: Outcome) -> None:
+        self._pending.append(outcome)
+        self._drained.clear()
+        if len(self._pending) >= self.batch_size:
+            self._wake.set()
+        while len(self._pending) >= self.max_backlog:
+            self._wake.set()
+            await self._drained.wait()
+
+    async def run(self) -> None:
+        """Flush forever; cancel it, then call :meth:`flush` for the last outcomes."""
+        backoff = Backoff()
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                await self.flush()
+                backoff.reset()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.log.exception("Could not save job outcomes; will retry.")
+                await backoff.sleep()
+
+    async def flush(self) -> int:
+        """Write everything pending now; returns how many outcomes were applied."""
+        applied = 0
+        async with self._lock:
+            while self._pending:
+                batch = self._pending[: self.batch_size]
+                applied_jobs = await self._write(batch)
+                del self._pending[: len(batch)]
+                applied += len(applied_jobs)
+                self.flushed_total += len(batch)
+                if self.after_flush is not None and applied_jobs:
+                    try:
+                        await self.after_flush(applied_jobs)
+                    except Exception:
+                        self.log.exception("A job-updated hook failed.")
+            self._drained.set()
+        return applied
+
+    async def _write(self, batch: list[Outcome]) -> list[QueuedJob]:
+        names = (
+            "ids",
+            "claims",
+            "states",
+            "attempts",
+            "errors",
+            "metas",
+            "scheduled",
+            "max_attempts",
+        )
+        params: dict[str, list[Any]] = {f"done_{name}": [] for name in names}
+        for outcome in batch:
+            job = outcome.job
+            params["done_ids"].append(job.id)
+            params["done_claims"].append(job.claim_id)
+            params["done_states"].append(job.state.value)
+            params["done_attempts"].append(job.attempts)
+            params["done_errors"].append(json_dumps(outcome.new_errors))
+            params["done_metas"].append(json_dumps(job.meta or {}))
+            params["done_scheduled"].append(job.scheduled_at)
+            params["done_max_attempts"].append(job.max_attempts)
+        async with self.engine.begin() as conn:
+            result = await conn.execute(build_complete(self.models), params)
+            applied = {row.id for row in result}
+        return [o.job for o in batch if o.job.id in applied]

@@ -1,0 +1,61 @@
+"""How a run's ending becomes the job's next state. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import traceback
+
+from chancy.job import ErrorT, QueuedJob
+
+State = QueuedJob.State
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def format_error(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc))
+
+
+def after_run(job: QueuedJob, exc: BaseException | None) -> QueuedJob:
+    """Succeeded, or failed with an error entry: ``retrying`` while attempts remain.
+
+    The attempt was counted when the job was claimed, so ``job.attempts`` already
+    includes this run; error entries number attempts from zero.
+    """
+    if exc is None:
+        return dataclasses.replace(job, state=State.SUCCEEDED, completed_at=_now())
+    entry: ErrorT = {"attempt": max(job.attempts - 1, 0), "traceback": format_error(exc)}
+    out_of_attempts = job.attempts >= job.max_attempts or not retryable(exc)
+    return dataclasses.replace(
+        job,
+        state=State.FAILED if out_of_attempts else State.RETRYING,
+        completed_at=_now() if out_of_attempts else None,
+        errors=[*job.errors, entry],
+    )
+
+
+def retryable(exc: BaseException) -> bool:
+    """Cancellation is final: a cancelled job is never retried."""
+    return type(exc).__name__ != "JobCancelledError"
+
+
+def requeued(job: QueuedJob) -> QueuedJob:
+    """Back to ``pending`` with the attempt returned: it was interrupted, not failed."""
+    return dataclasses.replace(
+        job, state=State.PENDING, attempts=max(job.attempts - 1, 0), started_at=None
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """A job's new state plus how many of its error entries were already stored."""
+
+    job: QueuedJob
+    stored_errors: int
+
+    @property
+    def new_errors(self) -> list[ErrorT]:
+        return self.job.errors[self.stored_errors :]

@@ -1,0 +1,148 @@
+"""The producer: one loop per queue that claims jobs into its executor's free slots.
+
+Each pass claims at most the free slots with one statement, so a worker never holds a
+job it cannot start. A pass runs when a ``queue.pushed`` notification arrives, when a
+slot frees after a full claim (more work is likely waiting), on every completion with
+``eager_polling``, and otherwise every ``polling_interval`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from typing import TYPE_CHECKING, Any
+
+from chancy.db.statements import jobs as jobs_sql
+from chancy.db.statements import queues as queues_sql
+from chancy.executors.base import Executor
+from chancy.job import QueuedJob
+from chancy.queue import Queue
+from chancy.utils import import_string
+from chancy.worker.backoff import Backoff
+
+if TYPE_CHECKING:
+    from chancy.worker.worker import Worker
+
+
+class Producer:
+    def __init__(self, worker: Worker, queue: Queue) -> None:
+        self.worker = worker
+        self.queue = queue
+        self.wake = asyncio.Event()
+        self.executor: Executor | None = None
+        #: A changed configuration to restart with once the executor drains.
+        self.replacement: Queue | None = None
+        #: Set when the queue was deleted, untagged, or the worker is stopping.
+        self.retiring = False
+        self._last_claim_full = False
+        self.task: asyncio.Task[None] | None = None
+
+    def make_executor(self, queue: Queue) -> Executor:
+        try:
+            cls = import_string(queue.executor)
+        except ImportError as exc:
+            raise ImportError(
+                f"Queue {queue.name!r} names executor {queue.executor!r}, which cannot be "
+                f"imported ({exc}). Use one of Chancy.Executor or a valid import path."
+            ) from exc
+        return cls(self.worker, queue, **queue.executor_options)
+
+    async def run(self) -> None:
+        hub = self.worker.hub
+        while True:
+            executor = self.executor = self.make_executor(self.queue)
+            body = {"queue": self.queue, "executor": executor, "worker": self.worker}
+            await hub.emit("worker.queue.started", body)
+            self.wake.set()
+            try:
+                await self._serve(executor)
+            finally:
+                await executor.stop()
+            if self.replacement is None or self.retiring:
+                await hub.emit("worker.queue.removed", body)
+                return
+            self.queue, self.replacement = self.replacement, None
+            await hub.emit("worker.queue.updated", body | {"queue": self.queue})
+
+    async def _serve(self, executor: Executor) -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                await asyncio.wait_for(self.wake.wait(), self.queue.polling_interval)
+            except TimeoutError:
+                pass
+            self.wake.clear()
+            if self.retiring or self.replacement is not None:
+                if len(executor) == 0:
+                    return
+                continue  # draining: each completion wakes us to check again
+            if not await self._active():
+                continue
+            free = executor.free_slots
+            if free <= 0:
+                await self.worker.hub.emit(
+                    "worker.queue.full",
+                    {"queue": self.queue, "executor": executor, "worker": self.worker},
+                )
+                continue
+            try:
+                jobs = await self.claim(free)
+                backoff.reset()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.worker.log.warning(
+                    "Could not claim jobs from queue %r (%s); retrying.", self.queue.name, exc
+                )
+                await backoff.sleep()
+                self.wake.set()
+                continue
+            self._last_claim_full = len(jobs) == free
+            for job in jobs:
+                await executor.push(job)
+
+    async def _active(self) -> bool:
+        if self.queue.state != Queue.State.PAUSED:
+            return True
+        resume_at = self.queue.resume_at
+        if resume_at is None or resume_at > dt.datetime.now(dt.UTC):
+            return False
+        await self.worker.chancy.resume_queue(self.queue.name)
+        self.queue = Queue.unpack(self.queue.pack() | {"state": "active", "resume_at": None})
+        return True
+
+    async def claim(self, up_to: int) -> list[QueuedJob]:
+        """Claim up to ``up_to`` jobs in one transaction, within the queue's rate limit."""
+        chancy = self.worker.chancy
+        models = chancy.models
+        queue = self.queue
+        async with chancy.engine.begin() as conn:
+            if queue.rate_limit and queue.rate_limit_window:
+                now = int(time.time())
+                window = now - now % int(queue.rate_limit_window)
+                used = (
+                    await conn.execute(queues_sql.build_take_window(models, queue.name, window))
+                ).scalar_one()
+                up_to = min(up_to, queue.rate_limit - used)
+                if up_to <= 0:
+                    return []
+            params: dict[str, Any] = {
+                "fetch_queue": queue.name,
+                "fetch_limit": up_to,
+                "fetch_worker": self.worker.worker_id,
+            }
+            rows = (await conn.execute(jobs_sql.build_fetch(models), params)).all()
+            if queue.rate_limit and rows:
+                await conn.execute(queues_sql.build_spend_window(models, queue.name, len(rows)))
+        return [jobs_sql.row_to_job(row) for row in rows]
+
+    def job_done(self) -> None:
+        """A slot freed: claim again if more work is likely, or if we are draining."""
+        if (
+            self.queue.eager_polling
+            or self._last_claim_full
+            or self.retiring
+            or self.replacement is not None
+        ):
+            self.wake.set()

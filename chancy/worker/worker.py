@@ -1,0 +1,349 @@
+"""The worker process: claims jobs from the queues it serves and runs them.
+
+A worker is a set of cooperating loops on one event loop: a producer per queue (claim
+into free slots), the executors, one batched completer, a heartbeat, the queue
+watcher that follows configuration changes, the notification listener, and the plugins.
+Every loop survives database outages by logging and backing off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import platform
+import signal
+import socket
+import uuid
+from collections.abc import Coroutine, Iterator
+from typing import Any
+
+from chancy.app import Chancy
+from chancy.db.listener import Listener
+from chancy.db.statements import workers as workers_sql
+from chancy.errors import MigrationsNeededError, PluginDependencyError
+from chancy.executors.base import Executor
+from chancy.hub import Event, Hub
+from chancy.job import QueuedJob, Reference
+from chancy.queue import Queue
+from chancy.worker import outcomes
+from chancy.worker.assignment import QueueAssignment
+from chancy.worker.backoff import Backoff
+from chancy.worker.completer import Completer
+from chancy.worker.hooks import Hooks
+
+__all__ = ["Worker"]
+
+
+class Worker:
+    """Runs jobs for a :class:`Chancy` app. Use it as an async context manager::
+
+        async with Worker(chancy) as worker:
+            await worker.wait_for_shutdown()
+
+    ``shutdown_timeout`` bounds how long :meth:`stop` lets running jobs finish before it
+    interrupts them and puts them back in their queue.
+    """
+
+    def __init__(
+        self,
+        chancy: Chancy,
+        *,
+        worker_id: str | None = None,
+        heartbeat_poll_interval: float = 30,
+        heartbeat_timeout: float = 90,
+        queue_change_poll_interval: float = 10,
+        shutdown_timeout: float = 30,
+        tags: set[str] | None = None,
+        register_signal_handlers: bool = True,
+    ) -> None:
+        self.chancy = chancy
+        self.worker_id = worker_id or str(uuid.uuid4())
+        self.heartbeat_poll_interval = heartbeat_poll_interval
+        self.heartbeat_timeout = heartbeat_timeout
+        self.queue_change_poll_interval = queue_change_poll_interval
+        self.shutdown_timeout = shutdown_timeout
+        self.tags = set(tags or ())
+        self.register_signal_handlers = register_signal_handlers
+        self.log = chancy.log
+        self.hub = Hub()
+        self.is_leader = asyncio.Event()
+        self.shutdown_event = asyncio.Event()
+        self.hooks = Hooks(list(chancy.plugins.values()), self.log)
+        self.completer = Completer(
+            chancy.engine, chancy.models, log=self.log, after_flush=self._after_flush
+        )
+        self.listener: Listener | None = None
+        self.assignment = QueueAssignment(self)
+        self._producers = self.assignment.producers
+        self._tasks: dict[str, asyncio.Task[Any]] = {}
+        self._force = asyncio.Event()
+        self._stop_task: asyncio.Task[bool] | None = None
+        self._stopped = asyncio.Event()
+        self._signals = 0
+
+    # -- the container protocol over the queues this worker serves -------------------
+    def __iter__(self) -> Iterator[Queue]:
+        return iter([p.queue for p in self._producers.values()])
+
+    def __getitem__(self, name: str) -> Queue:
+        return self._producers[name].queue
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._producers
+
+    def __len__(self) -> int:
+        return len(self._producers)
+
+    @property
+    def executors(self) -> dict[str, Executor]:
+        return {n: p.executor for n, p in self._producers.items() if p.executor is not None}
+
+    def worker_tags(self) -> set[str]:
+        """Tags that queue tag patterns are matched against."""
+        return {
+            "*",
+            f"hostname={socket.gethostname()}",
+            f"worker_id={self.worker_id}",
+            f"python={platform.python_version()}",
+            f"os={platform.system()}",
+            f"arch={platform.machine()}",
+            *self.tags,
+        }
+
+    # -- lifecycle ---------------------------------------------------------------------
+    async def __aenter__(self) -> Worker:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Check the schema and plugins, start every loop, and return once running."""
+        chancy = self.chancy
+        if not await chancy.is_up_to_date():
+            raise MigrationsNeededError(chancy.prefix)
+        for plugin in chancy.plugins.values():
+            missing = [d for d in plugin.get_dependencies() if d not in chancy.plugins]
+            if missing:
+                raise PluginDependencyError(
+                    f"Plugin {plugin!r} has unsatisfied dependencies: {missing}. Add the "
+                    "plugins providing them to Chancy(plugins=[...])."
+                )
+        self.hub.on("job.cancelled", self._on_cancelled)
+        self.hub.on("queue.pushed", self._on_pushed)
+        for event in ("queue.declared", "queue.paused", "queue.resumed", "queue.deleted"):
+            self.hub.on(event, self._on_queue_change)
+        self._spawn("completer", self.completer.run())
+        if chancy.notifications:
+            self.listener = Listener(
+                chancy.conninfo,
+                chancy.models.channel,
+                self.hub.emit,
+                log=self.log,
+                on_reconnect=self._wake_all,
+            )
+            self._spawn("listener", self.listener.run())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.listener.listening.wait(), 10)
+        await chancy.declare(Queue("default"))
+        self._spawn("heartbeat", self._heartbeat())
+        self._spawn("queues", self.assignment.watch())
+        await self.hooks.call("on_worker_started", worker=self)
+        for plugin in chancy.plugins.values():
+            self._spawn(f"plugin:{plugin.get_identifier()}", self._run_plugin(plugin))
+        if self.register_signal_handlers:
+            self._install_signal_handlers()
+        await self.hub.emit("worker.started", {"worker": self})
+
+    def _spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=f"chancy:{name}")
+        self._tasks[name] = task
+        return task
+
+    async def wait_for_shutdown(self) -> None:
+        """Wait until the worker has stopped (by :meth:`stop` or a signal)."""
+        await self._stopped.wait()
+        if self._stop_task is not None:
+            await self._stop_task
+
+    async def stop(self, *, timeout: float | None = None) -> bool:
+        """Stop claiming, let running jobs finish (up to ``shutdown_timeout``), then
+        interrupt and requeue the rest, flush outcomes and deregister.
+
+        Returns True when every job finished in time. Safe to call more than once.
+        """
+        if self._stop_task is None:
+            self._stop_task = asyncio.create_task(self._stop(timeout), name="chancy:stop")
+        return await asyncio.shield(self._stop_task)
+
+    async def _stop(self, timeout: float | None) -> bool:
+        self.shutdown_event.set()
+        await self._cancel_task("queues")
+        for producer in self._producers.values():
+            producer.retiring = True
+            producer.wake.set()
+        waiting = [p.task for p in self._producers.values() if p.task is not None]
+        clean = await self._drain(waiting, self.shutdown_timeout if timeout is None else timeout)
+        for producer in list(self._producers.values()):
+            if producer.executor is not None:
+                for job in await producer.executor.stop():
+                    await self.completer.put(
+                        outcomes.Outcome(outcomes.requeued(job), len(job.errors))
+                    )
+            producer.wake.set()
+        await asyncio.gather(*waiting, return_exceptions=True)
+        for name in [n for n in self._tasks if n.startswith("plugin:")]:
+            await self._cancel_task(name)
+        await self.hooks.call("on_worker_stopped", worker=self)
+        await self._cancel_task("completer")
+        await self._final_flush()
+        for name in ("heartbeat", "listener"):
+            await self._cancel_task(name)
+        await self._deregister()
+        await self.hub.emit(
+            "worker.stopped" if clean else "worker.shutdown_timeout", {"worker": self}
+        )
+        self._stopped.set()
+        return clean
+
+    async def _drain(self, tasks: list[asyncio.Task[Any]], timeout: float) -> bool:
+        if not tasks:
+            return True
+        gathered = asyncio.ensure_future(asyncio.gather(*tasks, return_exceptions=True))
+        forced = asyncio.ensure_future(self._force.wait())
+        done, _ = await asyncio.wait(
+            {gathered, forced}, timeout=timeout, return_when="FIRST_COMPLETED"
+        )
+        forced.cancel()
+        return gathered in done
+
+    async def _final_flush(self) -> None:
+        backoff = Backoff(maximum=2)
+        for _ in range(5):
+            try:
+                await self.completer.flush()
+                return
+            except Exception as exc:
+                self.log.warning("Final flush of job outcomes failed (%s); retrying.", exc)
+                await backoff.sleep()
+        self.log.error(
+            "Gave up saving %d job outcomes; Recovery will retry them.", len(self.completer)
+        )
+
+    async def _deregister(self) -> None:
+        with contextlib.suppress(Exception):
+            async with self.chancy.engine.begin() as conn:
+                await conn.execute(workers_sql.build_deregister(self.chancy.models, self.worker_id))
+
+    async def _cancel_task(self, name: str) -> None:
+        task = self._tasks.pop(name, None)
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def _install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self._on_signal, sig)
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        self._signals += 1
+        if self._signals == 1:
+            self.log.info("Received %s: finishing running jobs, then stopping.", sig.name)
+            asyncio.ensure_future(self.stop())
+        else:
+            self.log.warning("Received %s again: interrupting running jobs now.", sig.name)
+            self._force.set()
+
+    # -- what executors call ------------------------------------------------------------
+    async def job_starting(self, executor: Executor, job: QueuedJob) -> QueuedJob:
+        return await self.hooks.fold("on_job_starting", job, worker=self)
+
+    async def job_completed(
+        self, executor: Executor, job: QueuedJob, *, exc: BaseException | None, result: Any
+    ) -> None:
+        stored = len(job.errors)
+        new = outcomes.after_run(job, exc)
+        new = await self.hooks.fold("on_job_completed", new, worker=self, exc=exc, result=result)
+        await self.completer.put(outcomes.Outcome(new, stored))
+        producer = self._producers.get(executor.queue.name)
+        if producer is not None:
+            producer.job_done()
+
+    async def queue_update(self, job: QueuedJob) -> None:
+        """Queue a job's new state for the next batched write (upstream compatibility)."""
+        await self.completer.put(outcomes.Outcome(job, 0))
+
+    async def _after_flush(self, jobs: list[QueuedJob]) -> None:
+        if self.hooks.implemented("on_job_updated"):
+            for job in jobs:
+                await self.hooks.call("on_job_updated", worker=self, job=job)
+        await self.hub.emit("worker.jobs.updated", {"jobs": jobs, "worker": self})
+
+    # -- notifications ------------------------------------------------------------------
+    async def _on_pushed(self, event: Event) -> None:
+        producer = self._producers.get(event.body.get("q", ""))
+        if producer is not None:
+            producer.wake.set()
+
+    async def _on_cancelled(self, event: Event) -> None:
+        try:
+            ref = Reference(event.body["j"])
+        except (KeyError, ValueError):
+            return
+        for executor in self.executors.values():
+            if await executor.cancel(ref):
+                self.log.info("Cancelled running job %s.", ref.identifier)
+
+    async def _on_queue_change(self, event: Event) -> None:
+        self.assignment.changed.set()
+
+    async def _wake_all(self) -> None:
+        for producer in self._producers.values():
+            producer.wake.set()
+        self.assignment.changed.set()
+
+    # -- background loops ---------------------------------------------------------------
+    async def _heartbeat(self) -> None:
+        models = self.chancy.models
+        backoff = Backoff()
+        while True:
+            try:
+                async with self.chancy.engine.begin() as conn:
+                    await conn.execute(workers_sql.build_forget_expired(models))
+                    await conn.execute(
+                        workers_sql.build_announce(
+                            models,
+                            self.worker_id,
+                            sorted(self.worker_tags()),
+                            sorted(self._producers),
+                            self.heartbeat_timeout,
+                        )
+                    )
+                    await self.chancy.notify(
+                        conn, "worker.announced", {"worker_id": self.worker_id}
+                    )
+                backoff.reset()
+                await asyncio.sleep(self.heartbeat_poll_interval)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.log.warning("Heartbeat failed (%s); retrying.", exc)
+                await backoff.sleep()
+
+    async def _run_plugin(self, plugin: Any) -> None:
+        backoff = Backoff(initial=1, maximum=60)
+        while True:
+            try:
+                await plugin.run(self, self.chancy)
+                return
+            except asyncio.CancelledError:
+                raise
+            except NotImplementedError:
+                return
+            except Exception:
+                self.log.exception("Plugin %r crashed; restarting it.", plugin)
+                await backoff.sleep()
