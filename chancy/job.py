@@ -22,6 +22,11 @@ __all__ = ["IsAJob", "Job", "Limit", "QueuedJob", "Reference", "job"]
 
 #: Postgres INTEGER bounds: the range of ``priority``, ``attempts`` and ``max_attempts``.
 INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
+#: Queue names are indexed and sent in NOTIFY payloads (capped at 8000 bytes); the
+#: rate-limit table stores them as VARCHAR(255).
+MAX_QUEUE_NAME = 255
+#: A btree entry must fit in about a third of a page (2704 bytes); keep clear of it.
+MAX_UNIQUE_KEY_BYTES = 2048
 
 
 def _utcnow() -> dt.datetime:
@@ -180,9 +185,19 @@ class Job:
             )
         if not isinstance(self.queue, str) or not self.queue:
             raise ConfigurationError(f"{where}: queue must be a non-empty string.")
+        if len(self.queue) > MAX_QUEUE_NAME:
+            raise ConfigurationError(
+                f"{where}: queue names are limited to {MAX_QUEUE_NAME} characters, "
+                f"got {len(self.queue)}."
+            )
         if self.unique_key is not None and not isinstance(self.unique_key, str):
             raise ConfigurationError(
                 f"{where}: unique_key must be a string or None, got {self.unique_key!r}."
+            )
+        if self.unique_key is not None and len(self.unique_key.encode()) > MAX_UNIQUE_KEY_BYTES:
+            raise ConfigurationError(
+                f"{where}: unique_key is {len(self.unique_key.encode())} bytes; the unique "
+                f"index holds at most {MAX_UNIQUE_KEY_BYTES}. Use a hash of the long value."
             )
         for name in ("func", "queue", "unique_key"):
             if "\x00" in (getattr(self, name) or ""):

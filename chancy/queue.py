@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from chancy.errors import ConfigurationError
+from chancy.job import MAX_QUEUE_NAME
 
 __all__ = ["Queue"]
 
@@ -67,6 +68,10 @@ class Queue:
         where = f"Queue {self.name!r}"
         if not isinstance(self.name, str) or not self.name:
             raise ConfigurationError("Queue name must be a non-empty string.")
+        if len(self.name) > MAX_QUEUE_NAME:
+            raise ConfigurationError(
+                f"Queue names are limited to {MAX_QUEUE_NAME} characters, got {len(self.name)}."
+            )
         if self.concurrency is not None and (
             not isinstance(self.concurrency, int)
             or isinstance(self.concurrency, bool)

@@ -41,7 +41,7 @@ class TestFetch:
         assert "UPDATE shape_jobs SET" in text
         assert "RETURNING shape_jobs.id" in text
         assert "ORDER BY shape_jobs.priority DESC, shape_jobs.id" in text
-        assert "LIMIT %(limit)s" in text
+        assert re.search(r"LIMIT %\(\w+\)s FOR UPDATE SKIP LOCKED\)", text), text
 
     def test_state_filter_is_literal_so_the_partial_index_matches(self) -> None:
         text = sql(jobs_sql.build_fetch(MODELS))

@@ -93,9 +93,12 @@ class TestQueueValidation:
         with pytest.raises(ConfigurationError, match=match):
             Queue("q", **options)
 
-    def test_empty_name(self) -> None:
+    def test_name_length(self) -> None:
         with pytest.raises(ConfigurationError, match="name"):
             Queue("")
+        with pytest.raises(ConfigurationError, match="limited to 255"):
+            Queue("q" * 256)
+        assert Queue("q" * 255).name == "q" * 255
 
     def test_pack_unpack_round_trip(self) -> None:
         q = Queue(
@@ -160,6 +163,8 @@ class TestJobValidation:
             ({"meta": {"s": {1, 2}}}, "meta must be JSON-serialisable"),
             ({"unique_key": 5}, "unique_key"),
             ({"queue": "a\x00"}, "NUL"),
+            ({"queue": "q" * 256}, "limited to 255 characters"),
+            ({"unique_key": "k" * 2049}, "2049 bytes"),
             ({"limits": [{"t": "time", "v": 1}]}, "limits"),
         ],
     )
