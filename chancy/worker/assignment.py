@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import re
 from typing import TYPE_CHECKING
 
@@ -49,6 +50,8 @@ class QueueAssignment:
                 await asyncio.wait_for(self.changed.wait(), self.worker.queue_change_poll_interval)
 
     def _serves(self, queue: Queue) -> bool:
+        if self.worker.queues is not None and queue.name not in self.worker.queues:
+            return False
         tags = self.worker.worker_tags()
         for pattern in sorted(queue.tags):
             try:
@@ -67,8 +70,14 @@ class QueueAssignment:
                 return True
         return False
 
+    def _local(self, queue: Queue) -> Queue:
+        """The queue as this worker runs it: ``Worker(concurrency=...)`` overrides slots."""
+        if self.worker.concurrency is None:
+            return queue
+        return dataclasses.replace(queue, concurrency=self.worker.concurrency)
+
     def reconcile(self, queues: list[Queue]) -> None:
-        wanted = {q.name: q for q in queues if self._serves(q)}
+        wanted = {q.name: self._local(q) for q in queues if self._serves(q)}
         for name, producer in list(self.producers.items()):
             if producer.task is not None and producer.task.done():
                 del self.producers[name]

@@ -14,7 +14,7 @@ import platform
 import signal
 import socket
 import uuid
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine, Iterable, Iterator
 from typing import Any
 
 from chancy.app import Chancy
@@ -41,7 +41,9 @@ class Worker:
             await worker.wait_for_shutdown()
 
     ``shutdown_timeout`` bounds how long :meth:`stop` lets running jobs finish before it
-    interrupts them and puts them back in their queue.
+    interrupts them and puts them back in their queue. Beyond upstream's parameters,
+    ``queues`` restricts the worker to the named queues and ``concurrency`` overrides
+    the per-worker slots of every queue it serves.
     """
 
     def __init__(
@@ -55,6 +57,8 @@ class Worker:
         shutdown_timeout: float = 30,
         tags: set[str] | None = None,
         register_signal_handlers: bool = True,
+        queues: Iterable[str] | None = None,
+        concurrency: int | None = None,
     ) -> None:
         self.chancy = chancy
         self.worker_id = worker_id or str(uuid.uuid4())
@@ -64,6 +68,10 @@ class Worker:
         self.shutdown_timeout = shutdown_timeout
         self.tags = set(tags or ())
         self.register_signal_handlers = register_signal_handlers
+        #: Serve only these queues (None: every queue whose tags match).
+        self.queues = set(queues) if queues is not None else None
+        #: Per-worker slots for every served queue, overriding each queue's concurrency.
+        self.concurrency = concurrency
         self.log = chancy.log
         self.hub = Hub()
         self.is_leader = asyncio.Event()
