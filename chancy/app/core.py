@@ -131,8 +131,15 @@ class AppCore:
         return self
 
     async def __aexit__(self, *exc_info: object) -> bool:
+        """Close every connection the app opened: both engines, unless the async one is yours.
+
+        The sync engine is closed too, so ``sync_*`` calls made inside ``async with`` do not
+        leave connections behind. Both engines stay usable and reconnect on next use.
+        """
         if self._engine is not None and self._owns_engine:
             await self._engine.dispose()
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
         return False
 
     def __enter__(self) -> Any:
