@@ -21,7 +21,7 @@ class MigrateMixin(AppCore):
 
         Without ``to_version``: core and every enabled plugin's branch go to their heads.
         With ``to_version``: the core moves up or down to that version, where version
-        ``n`` is the n-th core revision (see ``chancy --app ... misc migrate --list``) and
+        ``n`` is the n-th core revision (``chancy --app ... misc check-migrations`` lists them) and
         ``0`` removes every table of this prefix, plugins' included. Other prefixes in the
         same database are never touched. Concurrent calls are safe: they take turns on an
         advisory lock keyed by the prefix.

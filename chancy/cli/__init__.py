@@ -1,0 +1,1 @@
+"""The ``chancy`` command line: ``chancy --app module:attr <group> <command>``."""
