@@ -216,15 +216,9 @@ def test_upstream_names_are_exported() -> None:
     assert callable(chancy.job) and not isinstance(chancy.job, types.ModuleType)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="upstream exports chancy.Worker; chancy/__init__.py (not this suite's to edit) "
-    "does not yet. Remove this marker once it does.",
-)
-def test_worker_is_exported_once_it_exists() -> None:
-    worker_module = pytest.importorskip("chancy.worker")
-    if not hasattr(worker_module, "Worker"):
-        pytest.skip("chancy.worker.Worker is not built yet")
+def test_worker_is_exported() -> None:
+    import chancy.worker as worker_module
+
     assert "Worker" in chancy.__all__
     assert chancy.Worker is worker_module.Worker
 
