@@ -1,0 +1,206 @@
+"""Shared helpers of the worker tests: a started worker, an event log, direct DB reads.
+
+Tests observe the worker through its hub (every event is recorded from before start, so
+nothing can be missed between "do something" and "wait for it") and through the jobs
+table; they never sleep to let the worker catch up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from psycopg import sql
+
+from chancy import Chancy, Queue, Reference
+from chancy.hub import Event, Hub
+from chancy.worker import Worker
+from tests.worker import jobs_for_worker_tests as jobs
+
+ASYNC = Chancy.Executor.Async
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+if not Path(PYTHON).exists():  # pragma: no cover - a venv elsewhere
+    PYTHON = sys.executable
+JOBS = "tests.worker.jobs_for_worker_tests"
+
+
+class EventLog:
+    """Every hub event, in order, with waits for the next one that matches."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.events: list[Event] = []
+        self._changed = asyncio.Condition()
+        hub.on_any(self._record)
+
+    async def _record(self, event: Event) -> None:
+        async with self._changed:
+            self.events.append(event)
+            self._changed.notify_all()
+
+    def mark(self) -> int:
+        """A position: ``wait(..., since=mark)`` ignores events recorded before it."""
+        return len(self.events)
+
+    def matching(self, name: str, queue: str | None = None, since: int = 0) -> list[Event]:
+        return [e for e in self.events[since:] if _matches(e, name, queue)]
+
+    async def wait(
+        self, name: str, *, queue: str | None = None, since: int = 0, timeout: float = 5
+    ) -> Event:
+        async with asyncio.timeout(timeout), self._changed:
+            while True:
+                found = self.matching(name, queue, since)
+                if found:
+                    return found[0]
+                await self._changed.wait()
+
+    async def wait_until(self, check: Callable[[], bool], *, timeout: float = 5) -> None:
+        """Wait until ``check()`` holds; re-checked after every event."""
+        async with asyncio.timeout(timeout), self._changed:
+            while not check():
+                await self._changed.wait()
+
+
+def _matches(event: Event, name: str, queue: str | None) -> bool:
+    if event.name != name:
+        return False
+    if queue is None:
+        return True
+    found = event.body.get("queue")
+    return getattr(found, "name", found) == queue or event.body.get("q") == queue
+
+
+@contextlib.asynccontextmanager
+async def running_worker(
+    app: Chancy, *queues: Queue, **options: Any
+) -> AsyncIterator[tuple[Worker, EventLog]]:
+    """A started worker (no signal handlers, short intervals) serving ``queues``.
+
+    The queues are declared before it starts, along with an async ``default`` queue so
+    the worker's own default declaration doesn't need the process executor. Returns once
+    every given queue has its executor.
+    """
+    await app.declare(Queue("default", executor=ASYNC, concurrency=1))
+    for queue in queues:
+        await app.declare(queue, upsert=True)
+    settings: dict[str, Any] = {
+        "register_signal_handlers": False,
+        "heartbeat_poll_interval": 1,
+        "queue_change_poll_interval": 1,
+        "shutdown_timeout": 5,
+    }
+    settings.update(options)
+    worker = Worker(app, **settings)
+    log = EventLog(worker.hub)
+    await worker.start()
+    try:
+        for queue in queues:
+            await log.wait("worker.queue.started", queue=queue.name)
+        yield worker, log
+    finally:
+        await worker.stop()
+
+
+async def job_rows(app: Chancy, **where: Any) -> list[dict[str, Any]]:
+    table = app.models.Job.__table__
+    stmt = sa.select(table).order_by(table.c.id)
+    for column, value in where.items():
+        stmt = stmt.where(table.c[column] == value)
+    async with app.engine.connect() as conn:
+        return [dict(r._mapping) for r in (await conn.execute(stmt)).all()]
+
+
+async def states(app: Chancy) -> dict[str, int]:
+    """How many jobs are in each state."""
+    table = app.models.Job.__table__
+    stmt = sa.select(table.c.state, sa.func.count()).group_by(table.c.state)
+    async with app.engine.connect() as conn:
+        return {row[0]: row[1] for row in (await conn.execute(stmt)).all()}
+
+
+async def wait_for_state(
+    app: Chancy, ref: Reference, state: str, *, timeout: float = 5
+) -> dict[str, Any]:
+    """Poll the row (every 20 ms) until it reaches ``state``."""
+    table = app.models.Job.__table__
+    async with asyncio.timeout(timeout):
+        while True:
+            async with app.engine.connect() as conn:
+                row = (
+                    await conn.execute(sa.select(table).where(table.c.id == ref.identifier))
+                ).one()
+            if row.state == state:
+                return dict(row._mapping)
+            await asyncio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def side_table(app: Chancy) -> AsyncIterator[str]:
+    """A table ``record_run`` jobs write (job_id, worker, started, ended) into; dropped after."""
+    name = f"{app.prefix}runs"
+    async with await psycopg.AsyncConnection.connect(app.conninfo, autocommit=True) as conn:
+        await conn.execute(
+            sql.SQL(
+                "CREATE TABLE {} (job_id uuid NOT NULL, worker text, "
+                "started double precision, ended double precision)"
+            ).format(sql.Identifier(name))
+        )
+    try:
+        yield name
+    finally:
+        await jobs.close_side_connections()
+        async with await psycopg.AsyncConnection.connect(app.conninfo, autocommit=True) as conn:
+            await conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+async def side_rows(app: Chancy, table: str) -> list[tuple[Any, ...]]:
+    async with await psycopg.AsyncConnection.connect(app.conninfo, autocommit=True) as conn:
+        cur = await conn.execute(
+            sql.SQL("SELECT job_id, worker, started, ended FROM {}").format(sql.Identifier(table))
+        )
+        return list(await cur.fetchall())
+
+
+def max_overlap(intervals: list[tuple[float, float]]) -> int:
+    """The largest number of intervals open at one instant (an end frees before a start)."""
+    points = sorted([(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals])
+    best = current = 0
+    for _, delta in points:
+        current += delta
+        best = max(best, current)
+    return best
+
+
+async def terminate_backends(
+    app: Chancy, application_name: str, *, listen_only: bool = False
+) -> int:
+    """pg_terminate_backend every connection that set ``application_name``; returns how many."""
+    query = (
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE application_name = %s AND pid <> pg_backend_pid()"
+    )
+    if listen_only:
+        query += " AND query LIKE 'LISTEN %%'"
+    async with await psycopg.AsyncConnection.connect(app.conninfo, autocommit=True) as conn:
+        cur = await conn.execute(query, (application_name,))
+        return len(await cur.fetchall())
+
+
+def named_dsn(dsn: str, application_name: str) -> str:
+    """``dsn`` with an application_name, so a test can find (and kill) its connections."""
+    joiner = "&" if "?" in dsn else "?"
+    return f"{dsn}{joiner}application_name={application_name}"
+
+
+def subprocess_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
