@@ -9,6 +9,7 @@ message that says so.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import typing
 from collections.abc import Callable
@@ -39,14 +40,22 @@ def resolve(job: QueuedJob) -> Callable[..., Any]:
     return func
 
 
-def _context_parameters(func: Callable[..., Any]) -> list[str]:
-    """Keyword-only parameters annotated with QueuedJob (or a subclass)."""
+@functools.lru_cache(maxsize=1024)
+def _context_parameters(func: Callable[..., Any]) -> tuple[str, ...]:
+    """Keyword-only parameters annotated with QueuedJob (or a subclass).
+
+    Cached per function: resolving type hints is far slower than running a no-op job.
+    """
     try:
         hints = typing.get_type_hints(func)
     except Exception:  # unresolvable string annotations: fall back to the raw ones
         hints = getattr(func, "__annotations__", {})
+    try:
+        parameters = inspect.signature(func).parameters
+    except (TypeError, ValueError):  # builtins without a signature take no context
+        return ()
     names = []
-    for name, param in inspect.signature(func).parameters.items():
+    for name, param in parameters.items():
         hint = hints.get(name)
         if (
             param.kind is inspect.Parameter.KEYWORD_ONLY
@@ -54,7 +63,7 @@ def _context_parameters(func: Callable[..., Any]) -> list[str]:
             and issubclass(hint, QueuedJob)
         ):
             names.append(name)
-    return names
+    return tuple(names)
 
 
 def prepare(job: QueuedJob) -> tuple[Callable[..., Any], dict[str, Any]]:
@@ -64,7 +73,7 @@ def prepare(job: QueuedJob) -> tuple[Callable[..., Any], dict[str, Any]]:
     for name in _context_parameters(func):
         kwargs[name] = job
     try:
-        inspect.signature(func).bind(**kwargs)
+        _signature(func).bind(**kwargs)
     except TypeError as exc:
         raise TypeError(
             f"Job {job.func!r} cannot be called with kwargs {sorted(job.kwargs or {})}: {exc}. "
@@ -73,6 +82,11 @@ def prepare(job: QueuedJob) -> tuple[Callable[..., Any], dict[str, Any]]:
     except ValueError:  # builtins without a signature: let the call decide
         pass
     return func, kwargs
+
+
+@functools.lru_cache(maxsize=1024)
+def _signature(func: Callable[..., Any]) -> inspect.Signature:
+    return inspect.signature(func)
 
 
 def is_async(func: Callable[..., Any]) -> bool:
