@@ -14,8 +14,9 @@ class Chancy(PushMixin, QueueMixin, JobMixin, MigrateMixin):
     """A Chancy application: configuration plus everything you do with the queue.
 
     ``dsn`` is a ``postgresql://`` DSN (the psycopg 3 driver is picked for you), a
-    SQLAlchemy URL, or your app's existing :class:`~sqlalchemy.ext.asyncio.AsyncEngine`
-    (which chancy then shares and never disposes). Async methods are the source of truth;
+    SQLAlchemy URL, a Django ``DATABASES`` entry (a dict with NAME, USER, HOST ...), or
+    your app's existing :class:`~sqlalchemy.ext.asyncio.AsyncEngine` (which chancy then
+    shares and never disposes). Async methods are the source of truth;
     ``sync_*`` twins serve code without an event loop. ``*_ex`` methods run inside the
     transaction of a session or connection you pass and never commit.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,12 +27,36 @@ SyncExecutable = Session | sa.Connection
 DEFAULT_PLUGINS: tuple[str, ...] = ()
 
 
+def django_url(settings: Mapping[str, Any]) -> sa.URL:
+    """A URL from a Django ``DATABASES`` entry (upstream accepts these as the DSN).
+
+    ``ENGINE`` is ignored; ``OPTIONS`` become query parameters; the port defaults to
+    5432 when a host is given.
+    """
+    if not settings.get("NAME"):
+        raise ConfigurationError(
+            "A Django-style database setting needs at least NAME, e.g. "
+            "{'NAME': 'app', 'USER': 'me', 'HOST': 'localhost'}."
+        )
+    host = settings.get("HOST") or None
+    port = settings.get("PORT") or (5432 if host else None)
+    return sa.URL.create(
+        "postgresql",
+        username=settings.get("USER") or None,
+        password=settings.get("PASSWORD") or None,
+        host=host,
+        port=int(port) if port else None,
+        database=settings["NAME"],
+        query={k: str(v) for k, v in (settings.get("OPTIONS") or {}).items()},
+    )
+
+
 class AppCore:
     """Construction, engines and lifecycle; the API mixins build on these attributes."""
 
     def __init__(
         self,
-        dsn: str | sa.URL | AsyncEngine,
+        dsn: str | sa.URL | AsyncEngine | Mapping[str, Any],
         *,
         plugins: list[Any] | None = None,
         prefix: str = "chancy_",
@@ -64,7 +89,7 @@ class AppCore:
             self.url = engines.to_url(dsn.url)
         else:
             self._engine = None
-            self.url = engines.to_url(dsn)
+            self.url = engines.to_url(django_url(dsn) if isinstance(dsn, Mapping) else dsn)
         #: The DSN as a string (password hidden), as upstream's ``dsn`` attribute.
         self.dsn = self.url.render_as_string(hide_password=True)
         self._sync_engine: sa.Engine | None = None

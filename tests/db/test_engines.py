@@ -32,3 +32,19 @@ async def test_sync_exit_closes_only_the_sync_engine(dsn: str, chancy: Chancy) -
     with app:
         assert len(next(app.sync_push_many([Job(func="m.f")]))) == 1
     assert app.sync_engine.pool.checkedin() == 0
+
+
+async def test_django_settings_dict_connects(dsn: str, chancy: Chancy) -> None:
+    url = sa.make_url(dsn)
+    settings = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": url.database,
+        "USER": url.username,
+        "PASSWORD": url.password or "",
+        "HOST": url.host,
+        "PORT": url.port or "",
+    }
+    async with Chancy(settings, prefix=chancy.prefix, no_default_plugins=True) as app:
+        assert await app.is_up_to_date()
+        ref = await app.push(Job(func="m.f"))
+    assert await chancy.get_job(ref) is not None

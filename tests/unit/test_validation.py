@@ -184,3 +184,37 @@ class TestJobValidation:
             limits=[Limit(Limit.Type.TIME, 1)],
             unique_key="u",
         ).validate()
+
+
+class TestDjangoSettings:
+    def test_full_entry(self) -> None:
+        app = Chancy(
+            {
+                "ENGINE": "django.db.backends.postgresql",
+                "NAME": "app",
+                "USER": "me@corp",
+                "PASSWORD": "p@ss:word",
+                "HOST": "db.example",
+                "OPTIONS": {"sslmode": "require"},
+            }
+        )
+        url = app.url
+        assert (url.username, url.password, url.host, url.port) == (
+            "me@corp",
+            "p@ss:word",
+            "db.example",
+            5432,
+        )
+        assert (url.database, dict(url.query)) == ("app", {"sslmode": "require"})
+        assert "p@ss:word" not in app.dsn
+
+    def test_local_socket_entry_has_no_port(self) -> None:
+        url = Chancy({"NAME": "app", "PORT": ""}).url
+        assert (url.host, url.port, url.database) == (None, None, "app")
+
+    def test_explicit_port(self) -> None:
+        assert Chancy({"NAME": "app", "HOST": "h", "PORT": "6543"}).url.port == 6543
+
+    def test_needs_a_name(self) -> None:
+        with pytest.raises(ConfigurationError, match="NAME"):
+            Chancy({"HOST": "h"})
