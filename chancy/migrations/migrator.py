@@ -6,15 +6,20 @@ transaction on the caller's connection.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 
+import alembic.context
+import alembic.op
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 
 from chancy.config import validate_prefix
@@ -35,6 +40,31 @@ def version_locations() -> list[str]:
     found = [str(_PACKAGE / "migrations" / "versions")]
     found += sorted(str(p) for p in (_PACKAGE / "plugins").glob("*/migrations") if p.is_dir())
     return found
+
+
+@contextlib.contextmanager
+def _outer_alembic_preserved() -> Iterator[None]:
+    """Put back the ``alembic.context`` and ``alembic.op`` proxies of an enclosing run.
+
+    Each Alembic command installs its EnvironmentContext (and, while migrating, its
+    Operations) as module-level proxies and *deletes* them on exit instead of restoring
+    what was there. Run from inside an application's ``env.py``, our nested command would
+    leave that ``env.py`` with no ``context``, and its own exit would fail with
+    ``KeyError: 'script'``.
+    """
+    modules = (alembic.context, alembic.op)
+    saved = [getattr(module, "_proxy", None) for module in modules]
+    try:
+        yield
+    finally:
+        for module, outer in zip(modules, saved, strict=True):
+            current = getattr(module, "_proxy", None)
+            if current is outer:
+                continue
+            if outer is not None:
+                outer._install_proxy()
+            elif current is not None:  # a failed nested run left its proxy behind
+                current._remove_proxy()
 
 
 class Migrator:
@@ -72,9 +102,29 @@ class Migrator:
         )
         return tuple(ctx.get_current_heads())
 
+    def known_heads(self, connection: Connection) -> tuple[str, ...]:
+        """The recorded heads, after checking this installation knows every one of them."""
+        heads = self.current_heads(connection)
+        script = self.script
+        unknown = []
+        for head in heads:
+            try:
+                script.get_revision(head)
+            except CommandError:
+                unknown.append(head)
+        if unknown:
+            raise MigrationError(
+                f"Table {self.prefix}alembic_version records revision(s) "
+                f"{', '.join(map(repr, unknown))}, which this installation of chancy does not "
+                "know: the database was migrated by a newer chancy, or by a plugin whose "
+                "migrations are not installed. Install that chancy version (and plugin), "
+                "then migrate again."
+            )
+        return heads
+
     def applied(self, connection: Connection) -> set[str]:
         """Every revision in effect: the recorded heads and all their ancestors."""
-        heads = self.current_heads(connection)
+        heads = self.known_heads(connection)
         if not heads:
             return set()
         return {r.revision for r in self.script.iterate_revisions(heads, "base")}
@@ -98,10 +148,27 @@ class Migrator:
         return True
 
     def upgrade(self, connection: Connection, target: str = "heads") -> None:
-        command.upgrade(self.config(connection), target)
+        self._run(command.upgrade, connection, target)
 
     def downgrade(self, connection: Connection, target: str) -> None:
-        command.downgrade(self.config(connection), target)
+        self._run(command.downgrade, connection, target)
+
+    def _run(self, fn: Callable[[Config, str], None], connection: Connection, target: str) -> None:
+        self.known_heads(connection)
+        try:
+            with _outer_alembic_preserved():
+                fn(self.config(connection), target)
+        except CommandError as exc:
+            raise MigrationError(
+                f"Cannot {fn.__name__} the tables of prefix {self.prefix!r} to {target!r}: "
+                f"{exc}. Known branches: {', '.join(self.branches())}."
+            ) from exc
+
+    def remove(self, connection: Connection) -> None:
+        """Drop every table of this prefix, plugins' and the version table included."""
+        self.downgrade(connection, "base")
+        # Alembic leaves the emptied version table behind; nothing of the prefix should stay.
+        sa.Table(f"{self.prefix}alembic_version", sa.MetaData()).drop(connection, checkfirst=True)
 
     def to_core_version(self, connection: Connection, version: int) -> None:
         """Move core up or down to ``version`` (0 removes every table of this prefix)."""
@@ -111,14 +178,11 @@ class Migrator:
                 f"Core version {version} does not exist; valid versions are 0 to "
                 f"{len(revisions)} (0 removes every chancy table of prefix {self.prefix!r})."
             )
-        current = self.core_version(connection)
         if version == 0:
-            self.downgrade(connection, "base")
-            # Leave nothing of this prefix behind, not even the empty version table.
-            sa.Table(f"{self.prefix}alembic_version", sa.MetaData()).drop(
-                connection, checkfirst=True
-            )
-        elif version > current:
+            self.remove(connection)
+            return
+        current = self.core_version(connection)
+        if version > current:
             self.upgrade(connection, revisions[version - 1])
         elif version < current:
             self.downgrade(connection, revisions[version - 1])
@@ -131,7 +195,16 @@ def run_chancy_migrations(
 
     Call it in ``run_migrations_online()`` after your own ``context.run_migrations()``,
     on the same connection, so ``alembic upgrade head`` migrates your tables and
-    chancy's together. Chancy keeps its own version table (``{prefix}alembic_version``),
-    so your revision history is untouched.
+    chancy's together; inside your ``context.begin_transaction()`` block both commit or
+    roll back as one. Chancy keeps its own version table (``{prefix}alembic_version``),
+    so your revision history is untouched, and your ``context`` keeps working afterwards.
+
+    ``target`` is an upgrade target: ``"heads"`` (core and every bundled plugin),
+    ``"core@head"``, ``"<plugin>@head"``; or ``"base"``, which removes every chancy table
+    of the prefix, version table included.
     """
-    Migrator(prefix).upgrade(connection, target)
+    migrator = Migrator(prefix)
+    if target == "base":
+        migrator.remove(connection)
+    else:
+        migrator.upgrade(connection, target)
