@@ -218,3 +218,30 @@ class TestDjangoSettings:
     def test_needs_a_name(self) -> None:
         with pytest.raises(ConfigurationError, match="NAME"):
             Chancy({"HOST": "h"})
+
+
+class FakePlugin:
+    def __init__(self, ident: str) -> None:
+        self.ident = ident
+
+    def get_identifier(self) -> str:
+        return self.ident
+
+
+class OtherFakePlugin(FakePlugin):
+    pass
+
+
+class TestPlugins:
+    def test_kept_in_order_by_identifier(self) -> None:
+        a, b = FakePlugin("a"), OtherFakePlugin("b")
+        app = Chancy(DSN, plugins=[b, a], no_default_plugins=True)
+        assert list(app.plugins.items()) == [("b", b), ("a", a)]
+
+    def test_same_plugin_twice(self) -> None:
+        with pytest.raises(ConfigurationError, match="Duplicate plugin"):
+            Chancy(DSN, plugins=[FakePlugin("a"), FakePlugin("a")], no_default_plugins=True)
+
+    def test_two_plugins_with_one_identifier(self) -> None:
+        with pytest.raises(ConfigurationError, match="conflicts with another plugin"):
+            Chancy(DSN, plugins=[FakePlugin("a"), OtherFakePlugin("a")], no_default_plugins=True)
