@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.orm import Session
 
 from chancy import Chancy, Job, Queue, QueuedJob, Reference
 from chancy.db.statements import jobs as jobs_sql
@@ -64,6 +65,23 @@ async def test_sync_declare(chancy: Chancy) -> None:
         assert chancy.sync_declare(Queue("full"), upsert=False) == FULL
         assert chancy.sync_declare(Queue("full"), upsert=True) == Queue("full")
     assert await chancy.get_queue("full") == Queue("full")
+
+
+@pytest.mark.parametrize("outcome", ["commit", "rollback"])
+async def test_declare_ex_joins_the_callers_transaction(
+    chancy: Chancy, listener: Listener, outcome: str
+) -> None:
+    async with AsyncSession(chancy.engine) as session:
+        assert await chancy.declare_ex(session, FULL) == FULL
+        assert session.in_transaction()
+        await (session.commit() if outcome == "commit" else session.rollback())
+    assert await chancy.get_all_queues() == ([FULL] if outcome == "commit" else [])
+    assert await listener.drain() == []  # declare_ex leaves notifying to the caller
+    with chancy, Session(chancy.sync_engine) as sync_session:
+        stored = chancy.sync_declare_ex(sync_session, Queue("full"), upsert=True)
+        assert stored == Queue("full") and sync_session.in_transaction()
+        sync_session.rollback()
+    assert await chancy.get_all_queues() == ([FULL] if outcome == "commit" else [])
 
 
 async def test_paused_queue_round_trips_resume_at(chancy: Chancy) -> None:
@@ -247,6 +265,20 @@ async def test_cancel_pending_job(chancy: Chancy, listener: Listener) -> None:
     assert (await chancy.get_job(ref)).errors == cancelled.errors  # type: ignore[union-attr]
     assert await chancy.cancel_job(Reference(uuid.uuid4())) == 0
     assert await listener.drain() == []
+
+
+async def test_cancel_running_job(chancy: Chancy, listener: Listener) -> None:
+    ref = await chancy.push(Job(func=FUNC))
+    assert await fetch(chancy) == [ref.identifier]
+    running = await chancy.get_job(ref)
+    assert running is not None and running.claim_id is not None
+    await listener.drain()
+    assert await chancy.cancel_job(ref) == 1
+    cancelled = await chancy.get_job(ref)
+    assert cancelled is not None and cancelled.state is QueuedJob.State.FAILED
+    assert cancelled.claim_id is None  # a late result from the old claim is ignored
+    assert cancelled.errors[-1]["attempt"] == 0
+    assert await listener.drain() == [{"t": "job.cancelled", "j": str(ref.identifier)}]
 
 
 async def test_retry_jobs(chancy: Chancy, listener: Listener) -> None:
