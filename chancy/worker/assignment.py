@@ -4,7 +4,8 @@ The watcher reloads queue definitions when a queue notification arrives (or ever
 ``queue_change_poll_interval`` seconds), starts a producer for each queue whose tag
 patterns match the worker's tags, retires producers of deleted or untagged queues, and
 restarts a producer whose configuration changed once its executor has drained. Pausing
-and resuming take effect at once, without a restart.
+and resuming take effect at once, without a restart; every change is announced on the
+hub as ``worker.queue.updated`` so callers can tell when the worker has seen it.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class QueueAssignment:
         while True:
             self.changed.clear()
             try:
-                self.reconcile(await self.worker.chancy.get_all_queues())
+                await self.reconcile(await self.worker.chancy.get_all_queues())
                 backoff.reset()
             except asyncio.CancelledError:
                 raise
@@ -76,8 +77,8 @@ class QueueAssignment:
             return queue
         return dataclasses.replace(queue, concurrency=self.worker.concurrency)
 
-    def reconcile(self, queues: list[Queue]) -> None:
-        wanted = {q.name: self._local(q) for q in queues if self._serves(q)}
+    async def reconcile(self, queues: list[Queue]) -> None:
+        wanted = {q.name: q for q in queues if self._serves(q)}
         for name, producer in list(self.producers.items()):
             if producer.task is not None and producer.task.done():
                 del self.producers[name]
@@ -87,11 +88,21 @@ class QueueAssignment:
                 producer.wake.set()
                 continue
             target = wanted.pop(name)
+            if producer.retiring:
+                # Deleted (or untagged) and back before it drained: restart, don't drop it.
+                producer.retiring = False
+                producer.replacement = target
+                producer.wake.set()
+                continue
             current = producer.replacement or producer.queue
             if target == current:
                 continue
             if _same_except_live(target, current) and producer.replacement is None:
                 producer.queue = target
+                await self.worker.hub.emit(
+                    "worker.queue.updated",
+                    {"queue": target, "executor": producer.executor, "worker": self.worker},
+                )
             else:
                 producer.replacement = target
             producer.wake.set()
@@ -101,6 +112,11 @@ class QueueAssignment:
                 self._run_producer(producer), name=f"chancy:queue:{name}"
             )
             self.producers[name] = producer
+
+    def forget(self, producer: Producer) -> None:
+        """Drop a producer that has retired (a newer one for the same queue stays)."""
+        if self.producers.get(producer.queue.name) is producer:
+            del self.producers[producer.queue.name]
 
     async def _run_producer(self, producer: Producer) -> None:
         try:

@@ -60,6 +60,9 @@ class Producer:
             finally:
                 await executor.stop()
             if self.replacement is None or self.retiring:
+                # Gone from the worker before anyone hears it was removed.
+                self.executor = None
+                self.worker.assignment.forget(self)
                 await hub.emit("worker.queue.removed", body)
                 return
             self.queue, self.replacement = self.replacement, None
