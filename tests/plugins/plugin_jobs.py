@@ -1,0 +1,31 @@
+"""Job functions the plugin tests push (importable by dotted path)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from chancy.job import QueuedJob
+
+#: Attempts seen by ``fail_until``, by job id.
+RUNS: dict[str, list[int]] = {}
+
+
+async def ok() -> str:
+    return "ok"
+
+
+async def fail(kind: str = "ValueError") -> None:
+    """Raise the builtin exception named ``kind``."""
+    raise {"ValueError": ValueError, "KeyError": KeyError, "OSError": OSError}[kind]("failing")
+
+
+async def fail_then_succeed(*, job: QueuedJob) -> int:
+    """Fails on every attempt but the last one allowed."""
+    RUNS.setdefault(str(job.id), []).append(job.attempts)
+    if job.attempts < job.max_attempts:
+        raise ConnectionError(f"attempt {job.attempts} failed")
+    return job.attempts
+
+
+async def forever() -> None:
+    await asyncio.Event().wait()
