@@ -24,3 +24,12 @@ def state_in(column: sa.ColumnElement[str], states: Iterable[str]) -> sa.ColumnE
 
 def array_param(name: str, type_: sa.types.TypeEngine[object]) -> sa.BindParameter[object]:
     return sa.bindparam(name, type_=type_)
+
+
+def seconds(value: float) -> sa.ColumnElement[object]:
+    """An interval of ``value`` seconds, fractions kept.
+
+    ``make_interval(secs => ...)`` is double precision; an untyped Python float would be
+    bound (and cast) as INTEGER, rounding 0.5 s to 1 s and 0.2 s to nothing.
+    """
+    return sa.func.make_interval(0, 0, 0, 0, 0, 0, sa.literal(float(value), sa.Float))
