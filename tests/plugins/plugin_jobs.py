@@ -29,3 +29,10 @@ async def fail_then_succeed(*, job: QueuedJob) -> int:
 
 async def forever() -> None:
     await asyncio.Event().wait()
+
+
+async def hang_first(*, job: QueuedJob) -> int:
+    """Hangs on its first attempt (its worker is killed there), succeeds afterwards."""
+    if job.attempts == 1:
+        await asyncio.Event().wait()
+    return job.attempts
