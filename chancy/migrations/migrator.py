@@ -6,14 +6,11 @@ transaction on the caller's connection.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-import alembic.context
-import alembic.op
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -24,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from chancy.config import validate_prefix
 from chancy.errors import MigrationError
+from chancy.migrations.alembic_state import alembic_command
 
 __all__ = ["CORE_BRANCH", "Migrator", "run_chancy_migrations"]
 
@@ -40,31 +38,6 @@ def version_locations() -> list[str]:
     found = [str(_PACKAGE / "migrations" / "versions")]
     found += sorted(str(p) for p in (_PACKAGE / "plugins").glob("*/migrations") if p.is_dir())
     return found
-
-
-@contextlib.contextmanager
-def _outer_alembic_preserved() -> Iterator[None]:
-    """Put back the ``alembic.context`` and ``alembic.op`` proxies of an enclosing run.
-
-    Each Alembic command installs its EnvironmentContext (and, while migrating, its
-    Operations) as module-level proxies and *deletes* them on exit instead of restoring
-    what was there. Run from inside an application's ``env.py``, our nested command would
-    leave that ``env.py`` with no ``context``, and its own exit would fail with
-    ``KeyError: 'script'``.
-    """
-    modules = (alembic.context, alembic.op)
-    saved = [getattr(module, "_proxy", None) for module in modules]
-    try:
-        yield
-    finally:
-        for module, outer in zip(modules, saved, strict=True):
-            current = getattr(module, "_proxy", None)
-            if current is outer:
-                continue
-            if outer is not None:
-                outer._install_proxy()
-            elif current is not None:  # a failed nested run left its proxy behind
-                current._remove_proxy()
 
 
 class Migrator:
@@ -156,7 +129,7 @@ class Migrator:
     def _run(self, fn: Callable[[Config, str], None], connection: Connection, target: str) -> None:
         self.known_heads(connection)
         try:
-            with _outer_alembic_preserved():
+            with alembic_command():
                 fn(self.config(connection), target)
         except CommandError as exc:
             raise MigrationError(

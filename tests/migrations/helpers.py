@@ -146,22 +146,25 @@ def full_metadata(prefix: str) -> sa.MetaData:
     return core.metadata
 
 
-def diff_against_models(conn: sa.Connection, prefix: str) -> list[Any]:
+def diff_against_models(
+    conn: sa.Connection, prefix: str, only: set[str] | None = None
+) -> list[Any]:
     """Alembic's ``compare_metadata`` between the models of ``prefix`` and its tables only.
 
     Reflection is limited to the prefix's own tables (other prefixes and other engineers'
     tables share the database) and skips its version table, which no model describes.
+    ``only`` narrows both sides to those table stems (``{"jobs", "queues"}``).
     """
 
     def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-        if type_ == "table":
-            return bool(name and name.startswith(prefix) and name != f"{prefix}alembic_version")
-        return True
+        if type_ != "table":
+            return True
+        if not name or not name.startswith(prefix) or name == f"{prefix}alembic_version":
+            return False
+        return only is None or name.removeprefix(prefix) in only
 
     def include_object(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
-        if type_ == "table":
-            return include_name(name, type_, None)
-        return True
+        return include_name(name, type_, None)
 
     context = MigrationContext.configure(
         conn,
