@@ -5,15 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from chancy.executors.base import Executor
+from chancy.executors.base import Executor, JobCancelledError
 from chancy.executors.calling import is_async, prepare
 from chancy.job import Limit, QueuedJob, Reference
 
-__all__ = ["AsyncExecutor"]
-
-
-class JobCancelledError(Exception):
-    """The job was cancelled while it ran."""
+__all__ = ["AsyncExecutor", "JobCancelledError"]
 
 
 class AsyncExecutor(Executor):

@@ -16,7 +16,11 @@ from typing import Any, Protocol
 from chancy.job import QueuedJob, Reference
 from chancy.queue import Queue
 
-__all__ = ["Executor", "ExecutorOwner"]
+__all__ = ["Executor", "ExecutorOwner", "JobCancelledError"]
+
+
+class JobCancelledError(Exception):
+    """The job was cancelled while it ran. Outcomes never retry it (matched by name)."""
 
 
 class ExecutorOwner(Protocol):

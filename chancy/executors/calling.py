@@ -107,3 +107,16 @@ def call_blocking(func: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
 
 async def _await(awaitable: Any) -> Any:
     return await awaitable
+
+
+def time_limit_error(seconds: float, *, interrupted: bool = True) -> TimeoutError:
+    """The error a job fails with when it outlives its ``Limit(TIME)``."""
+    if interrupted:
+        return TimeoutError(
+            f"Job exceeded its time limit of {seconds} seconds and was interrupted."
+        )
+    return TimeoutError(
+        f"Job exceeded its time limit of {seconds} seconds. It was reported failed at the "
+        "deadline, but its thread cannot be interrupted: the function runs on until it "
+        "returns, and its result is discarded."
+    )
