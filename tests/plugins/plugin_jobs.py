@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from chancy.job import QueuedJob
 
-#: Attempts seen by ``fail_until``, by job id.
-RUNS: dict[str, list[int]] = {}
+#: (attempt, start time) of each run of ``fail_then_succeed``, by job id.
+RUNS: dict[str, list[tuple[int, float]]] = {}
 
 
 async def ok() -> str:
@@ -21,7 +22,7 @@ async def fail(kind: str = "ValueError") -> None:
 
 async def fail_then_succeed(*, job: QueuedJob) -> int:
     """Fails on every attempt but the last one allowed."""
-    RUNS.setdefault(str(job.id), []).append(job.attempts)
+    RUNS.setdefault(str(job.id), []).append((job.attempts, time.time()))
     if job.attempts < job.max_attempts:
         raise ConnectionError(f"attempt {job.attempts} failed")
     return job.attempts
