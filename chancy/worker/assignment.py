@@ -78,6 +78,12 @@ class QueueAssignment:
         return dataclasses.replace(queue, concurrency=self.worker.concurrency)
 
     async def reconcile(self, queues: list[Queue]) -> None:
+        served = set(self.producers)
+        await self._reconcile(queues)
+        if set(self.producers) != served:
+            self.worker.queues_changed()
+
+    async def _reconcile(self, queues: list[Queue]) -> None:
         wanted = {q.name: q for q in queues if self._serves(q)}
         for name, producer in list(self.producers.items()):
             if producer.task is not None and producer.task.done():
@@ -117,6 +123,7 @@ class QueueAssignment:
         """Drop a producer that has retired (a newer one for the same queue stays)."""
         if self.producers.get(producer.queue.name) is producer:
             del self.producers[producer.queue.name]
+            self.worker.queues_changed()
 
     async def _run_producer(self, producer: Producer) -> None:
         try:

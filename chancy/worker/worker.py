@@ -85,6 +85,7 @@ class Worker:
         self._producers = self.assignment.producers
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._force = asyncio.Event()
+        self._announce = asyncio.Event()
         self._stop_task: asyncio.Task[bool] | None = None
         self._stopped = asyncio.Event()
         self._signals = 0
@@ -314,6 +315,10 @@ class Worker:
             producer.wake.set()
         self.assignment.changed.set()
 
+    def queues_changed(self) -> None:
+        """Announce the new set of queues now rather than at the next heartbeat."""
+        self._announce.set()
+
     # -- background loops ---------------------------------------------------------------
     async def _heartbeat(self) -> None:
         models = self.chancy.models
@@ -335,7 +340,9 @@ class Worker:
                         conn, "worker.announced", {"worker_id": self.worker_id}
                     )
                 backoff.reset()
-                await asyncio.sleep(self.heartbeat_poll_interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._announce.wait(), self.heartbeat_poll_interval)
+                self._announce.clear()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
