@@ -90,13 +90,14 @@ def build_read(
 
 
 def build_list(mm: MetricsModels, key_prefix: str | None = None) -> sa.Select[Any]:
-    """Every known key with its type (the newest type wins if a key changed type)."""
+    """Every known key with its type (the newest type wins if a key changed type).
+
+    Grouped rather than ``DISTINCT ON``, whose spelling differs between SQLAlchemy 2.0
+    and 2.1.
+    """
     t = mm.Metric.__table__
-    stmt = (
-        sa.select(t.c.key, t.c.metric_type)
-        .distinct(t.c.key)
-        .order_by(t.c.key, t.c.updated_at.desc())
-    )
+    newest_type = pg.array_agg(pg.aggregate_order_by(t.c.metric_type, t.c.updated_at.desc()))[1]
+    stmt = sa.select(t.c.key, newest_type.label("metric_type")).group_by(t.c.key).order_by(t.c.key)
     if key_prefix:
         stmt = stmt.where(_key_matches(t.c.key, key_prefix))
     return stmt
