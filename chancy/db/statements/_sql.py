@@ -29,7 +29,7 @@ def array_param(name: str, type_: sa.types.TypeEngine[object]) -> sa.BindParamet
 def seconds(value: float) -> sa.ColumnElement[object]:
     """An interval of ``value`` seconds, fractions kept.
 
-    ``make_interval(secs => ...)`` is double precision; an untyped Python float would be
-    bound (and cast) as INTEGER, rounding 0.5 s to 1 s and 0.2 s to nothing.
+    Always bound as a float: ``make_interval``'s seconds are double precision, and the
+    SQL text (so the cached statement) stays the same whether callers pass 2 or 0.5.
     """
     return sa.func.make_interval(0, 0, 0, 0, 0, 0, sa.literal(float(value), sa.Float))
