@@ -29,8 +29,9 @@ class Pruner(Plugin):
         Pruner((Pruner.Rules.Queue() == "reports") & (Pruner.Rules.Age() > 3600))
 
     Every ``poll_interval`` seconds it deletes up to ``maximum_to_prune`` jobs, in
-    batches of at most ``batch_size`` per transaction so locks stay short. Rules on age
-    are served by the ``(state, completed_at)`` index best; other rules may scan. After
+    batches of at most ``batch_size`` per transaction so locks stay short. The state
+    filter can use the ``(state, completed_at)`` index; the rule is then checked on the
+    finished rows (``Age`` is measured from ``created_at``, as upstream). After
     pruning it calls ``cleanup(chancy)`` on every plugin so they can prune their own
     tables, and sends ``pruner.removed {elapsed, rows_removed}``.
     """
