@@ -34,6 +34,7 @@ from chancy.plugins.workflow import (
     generate_dot,
 )
 from chancy.plugins.workflow.model import find_cycle
+from chancy.plugins.workflow.planning import StepRow, plan
 from chancy.testing import isolated_chancy
 from chancy.worker import Worker
 from tests.conftest import DSN
@@ -292,3 +293,39 @@ async def test_enabling_the_plugin_migrates_only_its_branch(dsn: str) -> None:
             assert {"jobs", "queues"} <= stems
             assert not await app.is_up_to_date()
             assert await core_only.is_up_to_date()
+
+
+# -- planning (no database) ---------------------------------------------------------------
+def _step(row_id: int, step_id: str, deps: list[str], **fields: Any) -> StepRow:
+    values: dict[str, Any] = {"job_id": None, "state": None, "job_state": None, **fields}
+    return StepRow(
+        id=row_id,
+        workflow_id=WF,
+        step_id=step_id,
+        job_data=Job(func="m.f", meta={"mine": 1}).pack(),
+        dependencies=deps,
+        **values,
+    )
+
+
+WF = uuid.UUID(int=1)
+
+
+def test_plan_pushes_ready_steps_with_their_ids_in_meta() -> None:
+    done = _step(1, "a", [], job_id=uuid.uuid4(), state="pending", job_state="succeeded")
+    decided = plan({WF: "running"}, [done, _step(2, "b", ["a"]), _step(3, "c", ["b"])])
+    assert [(s.step_id, j.meta) for s, j in decided.to_push] == [
+        ("b", {"mine": 1, "workflow_id": str(WF), "step_id": "b"})
+    ]
+    assert decided.step_updates == {1: (done.job_id, "succeeded")}
+    assert decided.workflow_states == {}  # still running
+
+
+def test_plan_states() -> None:
+    gone = _step(1, "a", [], job_id=uuid.uuid4(), state="running")  # job row deleted
+    assert plan({WF: "running"}, [gone, _step(2, "b", ["a"])]).workflow_states == {WF: "failed"}
+    pruned = _step(1, "a", [], job_id=uuid.uuid4(), state="succeeded")  # finished, then pruned
+    assert plan({WF: "running"}, [pruned]).workflow_states == {WF: "completed"}
+    retrying = _step(1, "a", [], job_id=uuid.uuid4(), state="pending", job_state="retrying")
+    decided = plan({WF: "pending"}, [retrying, _step(2, "b", ["a"])])
+    assert decided.to_push == [] and decided.workflow_states == {WF: "running"}

@@ -211,9 +211,10 @@ class Metrics(Plugin):
 
     async def collect(self, chancy: Chancy) -> None:
         """Record queue depth and table size gauges (the leader does this periodically)."""
-        tables = [f"{chancy.prefix}{stem}" for stem in CORE_TABLES]
+        stems = dict.fromkeys(CORE_TABLES)  # ordered, and a plugin may list a core table
         for plugin in chancy.plugins.values():
-            tables += [f"{chancy.prefix}{stem}" for stem in plugin.get_tables()]
+            stems.update(dict.fromkeys(plugin.get_tables()))
+        tables = [f"{chancy.prefix}{stem}" for stem in stems]
         async with chancy.engine.connect() as conn:
             depths = (
                 await conn.execute(metrics_sql.build_queue_depths(chancy.models, DEPTH_STATES))

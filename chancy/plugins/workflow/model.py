@@ -214,6 +214,7 @@ class Sequence:
 
     async def push(self, chancy: Any) -> uuid.UUID:
         """Push as a workflow (see :meth:`WorkflowPlugin.push`); returns its id."""
+        # Imported here: the plugin module imports this one.
         from chancy.plugins.workflow.plugin import WorkflowPlugin
 
         return await WorkflowPlugin.push(chancy, self.to_workflow())
