@@ -152,21 +152,30 @@ class Cron(Plugin):
     async def get_schedules(
         cls, chancy: Chancy, *, unique_keys: Sequence[str] | None = None
     ) -> dict[str, CronSchedule]:
-        """Schedules by key: all of them, or those in ``unique_keys``."""
+        """Schedules by key: all of them, or those in ``unique_keys``.
+
+        A row whose job cannot be decoded is left out and logged, rather than making
+        the whole listing fail.
+        """
         cm = build_cron_models(chancy.models)
         async with chancy.engine.connect() as conn:
             rows = (await conn.execute(cron_sql.build_select(cm, unique_keys))).all()
-        return {
-            row.unique_key: CronSchedule(
+        schedules: dict[str, CronSchedule] = {}
+        for row in rows:
+            try:
+                job = Job.unpack(row.job)
+            except Exception as exc:
+                chancy.log.error("Cron schedule %r has an unreadable job: %r.", row.unique_key, exc)
+                continue
+            schedules[row.unique_key] = CronSchedule(
                 unique_key=row.unique_key,
-                job=Job.unpack(row.job),
+                job=job,
                 cron=row.cron,
                 last_run=row.last_run,
                 next_run=row.next_run,
                 timezone=row.timezone,
             )
-            for row in rows
-        }
+        return schedules
 
     # -- the leader's loop -------------------------------------------------------------
     async def run(self, worker: Worker, chancy: Chancy) -> None:

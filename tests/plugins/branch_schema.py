@@ -1,0 +1,62 @@
+"""Schema checks for one plugin branch: which tables a prefix has, and model drift.
+
+``diff_with`` compares a migrated prefix against the core models plus the given plugin
+model builders only, so a prefix that enabled one plugin is not reported as missing
+the tables of the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from chancy import Chancy
+from chancy.db.models import build_models
+
+CORE_STEMS = {"jobs", "queues", "workers", "leader", "queue_rate_limits", "alembic_version"}
+
+
+async def table_stems(app: Chancy) -> set[str]:
+    """The prefix's tables without the prefix (the version table included)."""
+
+    def names(conn: sa.Connection) -> list[str]:
+        return sa.inspect(conn).get_table_names()
+
+    async with app.engine.connect() as conn:
+        found = await conn.run_sync(names)
+    return {n.removeprefix(app.prefix) for n in found if n.startswith(app.prefix)}
+
+
+async def diff_with(app: Chancy, *builders: Callable[[Any], Any]) -> list[Any]:
+    """``compare_metadata`` between the prefix's tables and core + ``builders``' models.
+
+    Builders register on the prefix's shared MetaData; tests use a fresh prefix, so no
+    other plugin's models are on it.
+    """
+    models = build_models(app.prefix)
+    for build in builders:
+        build(models)
+    prefix = app.prefix
+
+    def include_name(name: str | None, type_: str, parent: Any) -> bool:
+        if type_ == "table":
+            return bool(name and name.startswith(prefix) and name != f"{prefix}alembic_version")
+        return True
+
+    def compare(conn: sa.Connection) -> list[Any]:
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "include_name": include_name,
+                "compare_type": True,
+                "compare_server_default": True,
+            },
+        )
+        return compare_metadata(context, models.metadata)
+
+    async with app.engine.connect() as conn:
+        return await conn.run_sync(compare)
