@@ -192,6 +192,27 @@ def _ref(job_id: uuid.UUID | None) -> Reference:
     return Reference(job_id)
 
 
+async def test_two_workers_push_every_step_exactly_once(
+    app: Chancy, side_table: str, dsn: str
+) -> None:
+    """Separate processes' plugins race on the same workflow; row locks keep it exact."""
+    wide = Workflow("wide").add("root", step_job(side_table, "root"))
+    wide.add_group([(f"p{i}", step_job(side_table, f"p{i}")) for i in range(12)], ["root"])
+    wide.add("join", step_job(side_table, "join"), [f"p{i}" for i in range(12)])
+    other = Chancy(
+        dsn, prefix=app.prefix, plugins=[leadership(), WorkflowPlugin()], no_default_plugins=True
+    )
+    async with other, running(app), running(other):
+        workflow_id = await WorkflowPlugin.push(app, wide)
+        done = await WorkflowPlugin.wait_for_workflow(app, workflow_id, interval=0.05, timeout=15)
+    assert done.state == Workflow.State.COMPLETED
+    t = sa.table(side_table, sa.column("step"))
+    async with app.engine.connect() as conn:
+        runs = (await conn.execute(sa.select(t.c.step))).scalars().all()
+    assert sorted(runs) == sorted(["root", "join", *(f"p{i}" for i in range(12))])
+    assert len(await app.get_jobs([_ref(step.job_id) for _, step in done])) == 14
+
+
 async def test_failed_step_blocks_dependents(app: Chancy, side_table: str) -> None:
     async with running(app):
         workflow_id = await WorkflowPlugin.push(app, fan_out(side_table, fail_b=True))
