@@ -13,7 +13,7 @@ from chancy.plugin import Plugin
 
 try:
     import sentry_sdk
-except ImportError as exc:  # pragma: no cover - depends on the installation
+except ImportError as exc:
     raise ImportError(
         "SentryPlugin needs the sentry-sdk package: pip install chancy[sentry]"
     ) from exc

@@ -10,6 +10,8 @@ with one-hour, half-hour and southern-hemisphere changes.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import sys
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -206,3 +208,11 @@ def test_bad_input_is_reported_clearly() -> None:
     with pytest.raises(ConfigurationError, match="fixed\noffset|fixed offset"):
         to_zone(dt.timezone(dt.timedelta(hours=2)))
     assert to_zone(dt.UTC).key == to_zone(None).key == "Etc/UTC"
+
+
+def test_missing_croniter_names_the_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "croniter", None)  # as if not installed
+    for name in ("chancy.plugins.cron", "chancy.plugins.cron.plugin", "chancy.plugins.cron.timing"):
+        monkeypatch.delitem(sys.modules, name)
+    with pytest.raises(ImportError, match=r"pip install chancy\[cron\]"):
+        importlib.import_module("chancy.plugins.cron")

@@ -23,7 +23,7 @@ from chancy.errors import ConfigurationError
 
 try:
     from croniter import CroniterError, croniter
-except ImportError as exc:  # pragma: no cover - depends on the installation
+except ImportError as exc:
     raise ImportError(
         "The Cron plugin needs the croniter package: pip install chancy[cron]"
     ) from exc
