@@ -12,25 +12,38 @@
 
     async def test_signup_sends_mail(chancy):
         await signup(chancy, "a@example.com")
-        await assert_pushed(chancy, func="app.tasks.send_welcome", kwargs={"to": "a@example.com"})
+        await assert_pushed(chancy, func=send_welcome, kwargs={"to": "a@example.com"})
 
 Each :func:`isolated_chancy` gets a fresh random table prefix, so tests can run side by
 side in one database, and removes every table of that prefix afterwards.
+
+The assertions read the jobs table. If your test pushes inside a transaction it never
+commits (a session rolled back after each test), pass that ``session`` so they read
+inside it too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chancy.app import Chancy
+from chancy.errors import ConfigurationError
 from chancy.job import QueuedJob
+from chancy.utils import importable_name
 
 __all__ = ["assert_not_pushed", "assert_pushed", "isolated_chancy", "pushed_jobs", "random_prefix"]
+
+#: Fields of :class:`QueuedJob` a filter may name.
+JOB_FIELDS = frozenset(f.name for f in dataclasses.fields(QueuedJob))
+#: How many pushed jobs a failure message lists.
+SHOWN = 10
 
 
 def random_prefix(stem: str = "t") -> str:
@@ -45,9 +58,21 @@ async def isolated_chancy(
     """A :class:`Chancy` on a fresh prefix, migrated, and torn down (all tables) afterwards.
 
     ``options`` go to the constructor (``plugins``, ``notifications``,
-    ``no_default_plugins`` ...).
+    ``no_default_plugins`` ...). With ``migrate=False`` the tables are not created, but
+    whatever the test creates is still removed. Because teardown drops every table of
+    the prefix, an explicit ``prefix`` that already has tables is refused rather than
+    wiped.
     """
     app = Chancy(dsn, prefix=prefix or random_prefix(), **options)
+    try:
+        if await app.current_revisions():
+            raise ConfigurationError(
+                f"Prefix {app.prefix!r} already has chancy tables, and isolated_chancy would "
+                "drop them when the test ends. Leave prefix unset for a fresh random one."
+            )
+    except BaseException:
+        await app.__aexit__(None, None, None)
+        raise
     try:
         if migrate:
             await app.migrate()
@@ -59,41 +84,99 @@ async def isolated_chancy(
             await app.__aexit__(None, None, None)
 
 
+Session = AsyncSession | AsyncConnection
+
+
 async def pushed_jobs(
-    app: Chancy, *, func: str | None = None, queue: str | None = None, **fields: Any
+    app: Chancy,
+    *,
+    func: str | Callable[..., Any] | None = None,
+    queue: str | None = None,
+    session: Session | None = None,
+    **fields: Any,
 ) -> list[QueuedJob]:
-    """Jobs in the app's table matching ``func``, ``queue`` and any other column values."""
+    """Jobs in the app's table matching ``func``, ``queue`` and any other field values.
+
+    ``func`` is an import path or the function itself. ``fields`` name
+    :class:`~chancy.job.QueuedJob` fields (``kwargs={...}``, ``state="pending"``,
+    ``unique_key=None`` ...) and must equal them. Jobs come back in push order. With
+    ``session``, the table is read inside that session's transaction.
+    """
+    unknown = set(fields) - JOB_FIELDS
+    if unknown:
+        raise TypeError(
+            f"Unknown job field(s) {', '.join(sorted(unknown))}; filter on any of "
+            f"{', '.join(sorted(JOB_FIELDS))}."
+        )
     table = app.models.Job.__table__
-    stmt = sa.select(table).order_by(table.c.id)
+    stmt = sa.select(table).order_by(table.c.id)  # ids are time-ordered: push order
     if func is not None:
-        stmt = stmt.where(table.c.func == func)
+        stmt = stmt.where(table.c.func == _func_path(func))
     if queue is not None:
         stmt = stmt.where(table.c.queue == queue)
-    async with app.engine.connect() as conn:
-        rows = (await conn.execute(stmt)).all()
-    jobs = [QueuedJob.unpack(row._mapping) for row in rows]
+    jobs = [QueuedJob.unpack(row._mapping) for row in await _rows(app, stmt, session)]
     return [j for j in jobs if all(getattr(j, k) == v for k, v in fields.items())]
 
 
 async def assert_pushed(
-    app: Chancy, *, func: str | None = None, queue: str | None = None, count: int | None = None,
+    app: Chancy,
+    *,
+    func: str | Callable[..., Any] | None = None,
+    queue: str | None = None,
+    count: int | None = None,
+    session: Session | None = None,
     **fields: Any,
 ) -> list[QueuedJob]:
-    """Assert at least one (or exactly ``count``) matching job was pushed; return them."""
-    found = await pushed_jobs(app, func=func, queue=queue, **fields)
-    wanted = {"func": func, "queue": queue, **fields}
-    described = ", ".join(f"{k}={v!r}" for k, v in wanted.items() if v is not None)
-    if count is None and not found:
-        raise AssertionError(f"No job was pushed matching {described or 'anything'}.")
-    if count is not None and len(found) != count:
-        raise AssertionError(
-            f"Expected {count} job(s) matching {described or 'anything'}, found {len(found)}."
-        )
-    return found
+    """Assert at least one (or exactly ``count``) matching job was pushed; return them.
+
+    Filters as :func:`pushed_jobs`. The failure message lists what was pushed, so a job
+    pushed with slightly different arguments is easy to spot.
+    """
+    if count is not None and count < 0:
+        raise ValueError(f"count must be 0 or more, got {count}.")
+    found = await pushed_jobs(app, func=func, queue=queue, session=session, **fields)
+    if (count is None and found) or (count is not None and len(found) == count):
+        return found
+    wanted = {"func": func and _func_path(func), "queue": queue, **fields}
+    described = ", ".join(f"{k}={v!r}" for k, v in wanted.items() if k in fields or v is not None)
+    described = described or "anything"
+    if count is None:
+        problem = f"No job was pushed matching {described}."
+    else:
+        problem = f"Expected {count} job(s) matching {described}, found {len(found)}."
+    everything = await pushed_jobs(app, session=session)
+    raise AssertionError(f"{problem}\n{_listing(everything)}")
 
 
 async def assert_not_pushed(
-    app: Chancy, *, func: str | None = None, queue: str | None = None, **fields: Any
+    app: Chancy,
+    *,
+    func: str | Callable[..., Any] | None = None,
+    queue: str | None = None,
+    session: Session | None = None,
+    **fields: Any,
 ) -> None:
-    """Assert no job matching the filters was pushed."""
-    await assert_pushed(app, func=func, queue=queue, count=0, **fields)
+    """Assert no job matching the filters (as :func:`pushed_jobs`) was pushed."""
+    await assert_pushed(app, func=func, queue=queue, count=0, session=session, **fields)
+
+
+def _func_path(func: str | Callable[..., Any]) -> str:
+    return func if isinstance(func, str) else importable_name(func)
+
+
+async def _rows(app: Chancy, stmt: sa.Select[Any], session: Session | None) -> list[Any]:
+    if session is not None:
+        return list((await session.execute(stmt)).all())
+    async with app.engine.connect() as conn:
+        return list((await conn.execute(stmt)).all())
+
+
+def _listing(jobs: list[QueuedJob]) -> str:
+    if not jobs:
+        return "No job was pushed at all."
+    lines = [
+        f"  {j.func} queue={j.queue!r} kwargs={j.kwargs!r} state={j.state.value!r}"
+        for j in jobs[:SHOWN]
+    ]
+    more = f"\n  ... and {len(jobs) - SHOWN} more" if len(jobs) > SHOWN else ""
+    return f"Pushed jobs ({len(jobs)}):\n" + "\n".join(lines) + more
