@@ -5,6 +5,10 @@ One Alembic environment serves every prefix: the prefix travels in
 branch labelled ``core``; each plugin with tables has its own labelled branch that
 ``depends_on`` a core revision. All branches share the version table
 ``{prefix}alembic_version``.
+
+Alembic keeps the command in progress in process-wide proxies (``alembic.context``,
+``alembic.op``); :mod:`chancy.migrations.alembic_state` makes chancy's commands take turns
+within a process and leaves an enclosing command (your own ``env.py``) intact.
 """
 
 from __future__ import annotations
