@@ -16,9 +16,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from chancy import Chancy
+from chancy.db.models import build_models
 from chancy.db.plugin_models.cron import build_cron_models
+from chancy.db.statements import cron as cron_sql
 from chancy.errors import ConfigurationError, MigrationsNeededError
 from chancy.hub import Event
 from chancy.job import Reference
@@ -302,3 +305,15 @@ async def test_model_drift_in_the_cron_table_is_detected(app: Chancy) -> None:
         await conn.execute(sa.text(f"DROP INDEX ix_{app.prefix}cron_next_run"))
     diffs = await diff_with(app, build_cron_models)
     assert [d[0] for d in diffs] == ["add_index"]
+
+
+def test_the_due_claim_skips_rows_locked_by_another_poller() -> None:
+    cm = build_cron_models(build_models("app_"))
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    sql = str(
+        cron_sql.build_claim_due(cm, now, after_key="k", limit=10).compile(
+            dialect=postgresql.dialect()
+        )
+    )
+    assert "FOR UPDATE SKIP LOCKED" in sql
+    assert "app_cron.next_run <=" in sql and "app_cron.unique_key >" in sql
