@@ -20,7 +20,11 @@ from chancy.job import QueuedJob
 CALLS: list[tuple[str, dict[str, Any]]] = []
 _gates: dict[str, asyncio.Event] = {}
 _opening: dict[tuple[str, int], asyncio.Lock] = {}
-_connections: dict[tuple[str, int], tuple[psycopg.AsyncConnection[Any], asyncio.Lock]] = {}
+#: Per (dsn, event loop): idle side connections, and every one opened (to close them).
+_idle: dict[tuple[str, int], asyncio.Queue[psycopg.AsyncConnection[Any]]] = {}
+_opened: dict[tuple[str, int], list[psycopg.AsyncConnection[Any]]] = {}
+#: Several connections, so one slow round trip doesn't hold up every other job's insert.
+SIDE_CONNECTIONS = 4
 
 
 def add(a: int, b: int) -> int:
@@ -59,15 +63,21 @@ async def wait_for_gate(name: str) -> str:
     return name
 
 
-async def _side_connection(dsn: str) -> tuple[psycopg.AsyncConnection[Any], asyncio.Lock]:
+async def _side_connections(dsn: str) -> asyncio.Queue[psycopg.AsyncConnection[Any]]:
     key = (dsn, id(asyncio.get_running_loop()))
     opening = _opening.setdefault(key, asyncio.Lock())
-    async with opening:  # concurrent first jobs must not each open (and leak) one
-        found = _connections.get(key)
-        if found is None or found[0].closed:
-            conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
-            found = _connections[key] = (conn, asyncio.Lock())
-    return found
+    async with opening:  # concurrent first jobs must not each open (and leak) a set
+        if key not in _idle:
+            idle: asyncio.Queue[psycopg.AsyncConnection[Any]] = asyncio.Queue()
+            opened = _opened[key] = []
+            for _ in range(SIDE_CONNECTIONS):
+                conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
+                # Evidence for a test, not data to keep: no disk flush per row.
+                await conn.execute("SET synchronous_commit = off")
+                opened.append(conn)
+                idle.put_nowait(conn)
+            _idle[key] = idle
+    return _idle[key]
 
 
 async def record_run(*, dsn: str, table: str, hold: float = 0.0, job: QueuedJob) -> str:
@@ -76,14 +86,17 @@ async def record_run(*, dsn: str, table: str, hold: float = 0.0, job: QueuedJob)
     if hold:
         await asyncio.sleep(hold)
     ended = time.time()
-    conn, lock = await _side_connection(dsn)
-    async with lock:
+    idle = await _side_connections(dsn)
+    conn = await idle.get()
+    try:
         await conn.execute(
             sql.SQL(
                 "INSERT INTO {} (job_id, worker, started, ended) VALUES (%s, %s, %s, %s)"
             ).format(sql.Identifier(table)),
             (job.id, job.taken_by, started, ended),
         )
+    finally:
+        idle.put_nowait(conn)
     return str(job.id)
 
 
@@ -94,7 +107,8 @@ def takes_context(*, job: QueuedJob) -> int:
 async def close_side_connections() -> None:
     """Close this loop's side-table connections (call before the loop ends)."""
     loop_id = id(asyncio.get_running_loop())
-    for key in [k for k in _connections if k[1] == loop_id]:
-        conn, _ = _connections.pop(key)
+    for key in [k for k in _opened if k[1] == loop_id]:
+        _idle.pop(key, None)
         _opening.pop(key, None)
-        await conn.close()
+        for conn in _opened.pop(key):
+            await conn.close()

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -149,7 +150,7 @@ async def side_table(app: Chancy) -> AsyncIterator[str]:
     async with await psycopg.AsyncConnection.connect(app.conninfo, autocommit=True) as conn:
         await conn.execute(
             sql.SQL(
-                "CREATE TABLE {} (job_id uuid NOT NULL, worker text, "
+                "CREATE UNLOGGED TABLE {} (job_id uuid NOT NULL, worker text, "
                 "started double precision, ended double precision)"
             ).format(sql.Identifier(name))
         )
@@ -204,3 +205,63 @@ def subprocess_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
+
+
+class WorkerProcess:
+    """A worker running ``tests/worker/run_worker.py`` in a child process."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, stderr: Any) -> None:
+        self.proc = proc
+        self._stderr = stderr
+        self.worker_id = ""
+
+    async def ready(self, timeout: float = 20) -> str:
+        assert self.proc.stdout is not None
+        line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+        if not line.startswith(b"READY "):
+            raise AssertionError(f"worker did not start: {line!r}\n{self.stderr()}")
+        self.worker_id = line.split()[1].decode()
+        return self.worker_id
+
+    def signal(self, signum: int) -> None:
+        self.proc.send_signal(signum)
+
+    async def finish(self, timeout: float) -> tuple[int, str]:
+        """Wait for the process to exit; its return code and the rest of its stdout."""
+        assert self.proc.stdout is not None
+        out = await asyncio.wait_for(self.proc.stdout.read(), timeout)
+        code = await asyncio.wait_for(self.proc.wait(), timeout)
+        return code, out.decode()
+
+    def stderr(self) -> str:
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")
+
+
+@contextlib.asynccontextmanager
+async def worker_process(
+    app: Chancy, *, worker_id: str, shutdown_timeout: float = 30
+) -> AsyncIterator[WorkerProcess]:
+    """Start a worker process on ``app``'s prefix; it is killed if still running afterwards."""
+    with tempfile.TemporaryFile() as err:
+        proc = await asyncio.create_subprocess_exec(
+            PYTHON,
+            str(ROOT / "tests" / "worker" / "run_worker.py"),
+            app.conninfo,
+            app.prefix,
+            "--worker-id",
+            worker_id,
+            "--shutdown-timeout",
+            str(shutdown_timeout),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=err,
+            env=subprocess_env(),
+            cwd=str(ROOT),
+        )
+        child = WorkerProcess(proc, err)
+        try:
+            yield child
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
