@@ -8,7 +8,6 @@ single merged upsert (:func:`chancy.db.statements.metrics.build_record`).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import time
 from collections.abc import Iterable
@@ -41,17 +40,6 @@ def _merge(
         cell[4] = high if cell[4] is None or high > cell[4] else cell[4]
     if last is not None:
         cell[5] = last
-
-
-@dataclasses.dataclass
-class _JobGroup:
-    """Jobs of one (queue, func, state) in one batch, and their run durations."""
-
-    count: int = 0
-    timed: int = 0
-    total: float = 0.0
-    low: float | None = None
-    high: float | None = None
 
 
 class Aggregator:
@@ -105,22 +93,20 @@ class Aggregator:
         Jobs are first grouped by (queue, func, state), so each metric key is touched once
         per batch rather than once per job.
         """
-        groups: dict[tuple[str, str, str], _JobGroup] = {}
+        # Per (queue, func, state): [job count, run durations in seconds].
+        groups: dict[tuple[str, str, str], list[Any]] = {}
         for job in jobs:
-            slot = (job.queue, job.func, job.state.value)
+            slot = (job.queue, job.func, job.state)
             group = groups.get(slot)
             if group is None:
-                group = groups[slot] = _JobGroup()
-            group.count += 1
-            if job.started_at is not None and job.completed_at is not None:
-                seconds = max((job.completed_at - job.started_at).total_seconds(), 0.0)
-                group.timed += 1
-                group.total += seconds
-                group.low = seconds if group.low is None else min(group.low, seconds)
-                group.high = seconds if group.high is None else max(group.high, seconds)
+                group = groups[slot] = [0, []]
+            group[0] += 1
+            started, completed = job.started_at, job.completed_at
+            if started is not None and completed is not None:
+                group[1].append((completed - started).total_seconds())
         minute = self.minute()
-        for (queue, func, state), group in groups.items():
-            n = group.count
+        for (queue, func, state), (n, durations) in groups.items():
+            state = str(state)
             keys = [
                 f"job:{func}:{state}",
                 f"queue:{queue}:{state}",
@@ -131,15 +117,19 @@ class Aggregator:
                 keys.append(f"worker:{worker_id}:{state}")
             for key in keys:
                 self.add(key, "counter", count=n, total=n, minute=minute)
-            if group.timed:
+            if durations:
+                # Clock skew between the database (started_at) and this host can make a
+                # very short run look negative; clamp to zero.
+                total = max(sum(durations), 0.0)
+                low, high = max(min(durations), 0.0), max(max(durations), 0.0)
                 for key in (f"job:{func}:execution_time", f"queue:{queue}:execution_time"):
                     self.add(
                         key,
                         "histogram",
-                        count=group.timed,
-                        total=group.total,
-                        low=group.low,
-                        high=group.high,
+                        count=len(durations),
+                        total=total,
+                        low=low,
+                        high=high,
                         minute=minute,
                     )
 
