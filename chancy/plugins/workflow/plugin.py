@@ -20,8 +20,6 @@ import time
 import uuid
 from typing import TYPE_CHECKING, ClassVar
 
-import sqlalchemy as sa
-
 from chancy.app.core import AsyncExecutable
 from chancy.db.plugin_models import WorkflowModels, build_workflow_models
 from chancy.db.statements import workflow as wf_sql
@@ -31,7 +29,7 @@ from chancy.job import Job, QueuedJob
 from chancy.plugin import Plugin
 from chancy.plugins.workflow.model import Workflow, WorkflowStep
 from chancy.plugins.workflow.planning import StepRow, plan, step_state
-from chancy.rule import Rule, SQLAble
+from chancy.rule import JobRules, Rule, SQLAble
 from chancy.utils import json_dumps
 
 if TYPE_CHECKING:
@@ -55,11 +53,8 @@ def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:
 class _Rules:
     """Rules over the workflows table, for ``pruning_rule``."""
 
-    class Age(Rule):
+    class Age(JobRules.Age):
         """Seconds since the workflow was created (by the database clock)."""
-
-        def __init__(self) -> None:
-            super().__init__(lambda t: sa.extract("epoch", sa.func.now() - t.c.created_at))
 
     class Name(Rule):
         def __init__(self) -> None:
