@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import os
 import signal
@@ -13,13 +14,13 @@ import uuid
 
 import sqlalchemy as sa
 
-from chancy import Chancy, Queue, QueuedJob
-from chancy.db.statements import jobs as jobs_sql
+from chancy import Chancy, Queue, QueuedJob, Reference
 from chancy.plugins.leadership import ImmediateLeadership
 from chancy.plugins.recovery import Recovery
 from chancy.testing import isolated_chancy
-from chancy.utils import json_dumps
 from chancy.worker import Worker
+from chancy.worker.completer import Completer
+from chancy.worker.outcomes import Outcome
 from tests.plugins.helpers import (
     ASYNC,
     claim_as,
@@ -35,19 +36,12 @@ WORK = Queue("work", executor=ASYNC, concurrency=2, polling_interval=1)
 
 
 async def complete_late(app: Chancy, row: sa.Row, state: str = "succeeded") -> int:
-    """What the lost worker's completer would write if it came back; returns rows applied."""
-    params = {
-        "done_ids": [row.id],
-        "done_claims": [row.claim_id],
-        "done_states": [state],
-        "done_attempts": [row.attempts],
-        "done_errors": [json_dumps([])],
-        "done_metas": [json_dumps({})],
-        "done_scheduled": [row.scheduled_at],
-        "done_max_attempts": [row.max_attempts],
-    }
-    async with app.engine.begin() as conn:
-        return len((await conn.execute(jobs_sql.build_complete(app.models), params)).all())
+    """What the lost worker's completer writes if it comes back; returns outcomes applied."""
+    claimed = QueuedJob.unpack(row._mapping)
+    outcome = Outcome(dataclasses.replace(claimed, state=QueuedJob.State(state)), 0)
+    completer = Completer(app.engine, app.models, log=app.log)
+    await completer.put(outcome)
+    return await completer.flush()
 
 
 async def test_a_lost_workers_job_runs_again_and_its_late_result_is_ignored(dsn: str) -> None:
@@ -161,6 +155,14 @@ RUN_WORKER = textwrap.dedent(
 )
 
 
+async def wait_running(app: Chancy, ref: Reference, proc: subprocess.Popen[bytes]) -> None:
+    """Until the subprocess worker runs the job; fails fast if the subprocess died."""
+    async with asyncio.timeout(20):
+        while (await rows(app, [ref]))[ref.identifier].state != "running":
+            assert proc.poll() is None, "the worker subprocess exited early (see stderr)"
+            await asyncio.sleep(0.05)
+
+
 async def test_a_sigkilled_workers_job_runs_on_another_worker(dsn: str) -> None:
     async with isolated_chancy(
         dsn,
@@ -173,7 +175,7 @@ async def test_a_sigkilled_workers_job_runs_on_another_worker(dsn: str) -> None:
         env = {**os.environ, "PYTHONPATH": os.getcwd()}
         proc = subprocess.Popen([sys.executable, "-c", RUN_WORKER, dsn, app.prefix], env=env)
         try:
-            await app.wait_for_job(ref, interval=0.05, timeout=20, states={QueuedJob.State.RUNNING})
+            await wait_running(app, ref, proc)
             proc.send_signal(signal.SIGKILL)
             assert await asyncio.to_thread(proc.wait, 5) == -signal.SIGKILL
         finally:
