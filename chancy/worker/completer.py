@@ -12,12 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chancy.db.models import Models
-from chancy.db.statements.jobs import build_complete
+from chancy.db.statements.jobs import build_complete, outcome_row
 from chancy.job import QueuedJob
 from chancy.utils import json_dumps
 from chancy.worker.backoff import Backoff
@@ -50,6 +49,7 @@ class Completer:
         self._drained = asyncio.Event()
         self._drained.set()
         self._lock = asyncio.Lock()
+        self._closing = False
         self.flushed_total = 0
 
     def __len__(self) -> int:
@@ -65,9 +65,13 @@ class Completer:
             await self._drained.wait()
 
     async def run(self) -> None:
-        """Flush forever; cancel it, then call :meth:`flush` for the last outcomes."""
+        """Flush until :meth:`close`; then call :meth:`flush` for the last outcomes.
+
+        Closing (rather than cancelling) ends the loop between flushes, so a write is
+        never cut off between its commit and its ``after_flush`` hooks.
+        """
         backoff = Backoff()
-        while True:
+        while not self._closing:
             try:
                 await asyncio.wait_for(self._wake.wait(), self.interval)
             except TimeoutError:
@@ -80,7 +84,13 @@ class Completer:
                 raise
             except Exception:
                 self.log.exception("Could not save job outcomes; will retry.")
-                await backoff.sleep()
+                if not self._closing:
+                    await backoff.sleep()
+
+    def close(self) -> None:
+        """Ask :meth:`run` to return after its current flush."""
+        self._closing = True
+        self._wake.set()
 
     async def flush(self) -> int:
         """Write everything pending now; returns how many outcomes were applied."""
@@ -101,28 +111,9 @@ class Completer:
         return applied
 
     async def _write(self, batch: list[Outcome]) -> list[QueuedJob]:
-        names = (
-            "ids",
-            "claims",
-            "states",
-            "attempts",
-            "errors",
-            "metas",
-            "scheduled",
-            "max_attempts",
-        )
-        params: dict[str, list[Any]] = {f"done_{name}": [] for name in names}
-        for outcome in batch:
-            job = outcome.job
-            params["done_ids"].append(job.id)
-            params["done_claims"].append(job.claim_id)
-            params["done_states"].append(job.state.value)
-            params["done_attempts"].append(job.attempts)
-            params["done_errors"].append(json_dumps(outcome.new_errors))
-            params["done_metas"].append(json_dumps(job.meta or {}))
-            params["done_scheduled"].append(job.scheduled_at)
-            params["done_max_attempts"].append(job.max_attempts)
-        async with self.engine.begin() as conn:
-            result = await conn.execute(build_complete(self.models), params)
+        rows = json_dumps([outcome_row(o.job, o.new_errors) for o in batch])
+        async with self.engine.connect() as conn:
+            result = await conn.execute(build_complete(self.models), {"done_rows": rows})
             applied = {row.id for row in result}
+            await conn.commit()
         return [o.job for o in batch if o.job.id in applied]

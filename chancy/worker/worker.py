@@ -77,8 +77,10 @@ class Worker:
         self.is_leader = asyncio.Event()
         self.shutdown_event = asyncio.Event()
         self.hooks = Hooks(list(chancy.plugins.values()), self.log)
+        #: Autocommit engine for claims and completions (see make_worker_engine).
+        self.engine = chancy.make_worker_engine()
         self.completer = Completer(
-            chancy.engine, chancy.models, log=self.log, after_flush=self._after_flush
+            self.engine, chancy.models, log=self.log, after_flush=self._after_flush
         )
         self.listener: Listener | None = None
         self.assignment = QueueAssignment(self)
@@ -205,11 +207,12 @@ class Worker:
         for name in [n for n in self._tasks if n.startswith("plugin:")]:
             await self._cancel_task(name)
         await self.hooks.call("on_worker_stopped", worker=self)
-        await self._cancel_task("completer")
+        await self._close_completer()
         await self._final_flush()
         for name in ("heartbeat", "listener"):
             await self._cancel_task(name)
         await self._deregister()
+        await self.engine.dispose()
         await self.hub.emit(
             "worker.stopped" if clean else "worker.shutdown_timeout", {"worker": self}
         )
@@ -226,6 +229,17 @@ class Worker:
         )
         forced.cancel()
         return gathered in done
+
+    async def _close_completer(self) -> None:
+        """Let the completer's loop finish its flush in progress, then end it."""
+        task = self._tasks.pop("completer", None)
+        self.completer.close()
+        if task is not None and not task.done():
+            done, _ = await asyncio.wait({task}, timeout=5)
+            if not done:  # stuck on an unreachable database: the final flush retries
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
 
     async def _final_flush(self) -> None:
         backoff = Backoff(maximum=2)

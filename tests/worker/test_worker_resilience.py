@@ -63,8 +63,13 @@ BAD_JOBS = [
 ]
 
 
-async def test_a_job_that_cannot_be_called_fails_alone(chancy: Chancy) -> None:
+async def test_a_job_that_cannot_be_called_fails_alone(
+    chancy: Chancy, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Also: a queue naming an executor that can't be imported is logged, not fatal."""
+    caplog.set_level(logging.ERROR, logger="chancy")
     queue = Queue("bad", executor=ASYNC, concurrency=1, polling_interval=0.1)
+    await chancy.declare(Queue("odd", executor="tests.worker.nowhere.Executor"))
     async with running_worker(chancy, queue) as (worker, _):
         bad = [
             await chancy.push(Job(func=func, queue="bad", kwargs=kwargs))
@@ -79,3 +84,5 @@ async def test_a_job_that_cannot_be_called_fails_alone(chancy: Chancy) -> None:
         assert len(job.errors) == 1, func
         assert expected in job.errors[0]["traceback"], (func, job.errors[0]["traceback"])
     assert succeeded.state == "succeeded"
+    errors = [str(r.exc_info[1]) for r in caplog.records if r.exc_info]
+    assert any("'tests.worker.nowhere.Executor', which cannot be imported" in e for e in errors)
