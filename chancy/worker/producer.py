@@ -72,7 +72,7 @@ class Producer:
         backoff = Backoff()
         while True:
             try:
-                await asyncio.wait_for(self.wake.wait(), self.queue.polling_interval)
+                await asyncio.wait_for(self.wake.wait(), self._next_poll())
             except TimeoutError:
                 pass
             self.wake.clear()
@@ -105,6 +105,15 @@ class Producer:
             for job in jobs:
                 await executor.push(job)
 
+    def _next_poll(self) -> float:
+        """Seconds until the next pass: the polling interval, or sooner if a pause ends."""
+        interval = float(self.queue.polling_interval)
+        resume_at = self.queue.resume_at
+        if self.queue.state == Queue.State.PAUSED and resume_at is not None:
+            until = (resume_at - dt.datetime.now(dt.UTC)).total_seconds()
+            interval = min(interval, max(until, 0.0))
+        return interval
+
     async def _active(self) -> bool:
         if self.queue.state != Queue.State.PAUSED:
             return True
@@ -116,27 +125,35 @@ class Producer:
         return True
 
     async def claim(self, up_to: int) -> list[QueuedJob]:
-        """Claim up to ``up_to`` jobs in one transaction, within the queue's rate limit."""
+        """Claim up to ``up_to`` jobs, within the queue's rate limit if it has one.
+
+        Without a rate limit the claim is a single autocommit statement: one round trip.
+        With one, the window check, the claim and the spend share a transaction.
+        """
         chancy = self.worker.chancy
         models = chancy.models
         queue = self.queue
+        params: dict[str, Any] = {
+            "fetch_queue": queue.name,
+            "fetch_limit": up_to,
+            "fetch_worker": self.worker.worker_id,
+        }
+        if not (queue.rate_limit and queue.rate_limit_window):
+            async with self.worker.engine.connect() as conn:
+                rows = (await conn.execute(jobs_sql.build_fetch(models), params)).all()
+                await conn.commit()
+            return [jobs_sql.row_to_job(row) for row in rows]
         async with chancy.engine.begin() as conn:
-            if queue.rate_limit and queue.rate_limit_window:
-                now = int(time.time())
-                window = now - now % int(queue.rate_limit_window)
-                used = (
-                    await conn.execute(queues_sql.build_take_window(models, queue.name, window))
-                ).scalar_one()
-                up_to = min(up_to, queue.rate_limit - used)
-                if up_to <= 0:
-                    return []
-            params: dict[str, Any] = {
-                "fetch_queue": queue.name,
-                "fetch_limit": up_to,
-                "fetch_worker": self.worker.worker_id,
-            }
+            now = int(time.time())
+            window = now - now % int(queue.rate_limit_window)
+            used = (
+                await conn.execute(queues_sql.build_take_window(models, queue.name, window))
+            ).scalar_one()
+            params["fetch_limit"] = min(up_to, queue.rate_limit - used)
+            if params["fetch_limit"] <= 0:
+                return []
             rows = (await conn.execute(jobs_sql.build_fetch(models), params)).all()
-            if queue.rate_limit and rows:
+            if rows:
                 await conn.execute(queues_sql.build_spend_window(models, queue.name, len(rows)))
         return [jobs_sql.row_to_job(row) for row in rows]
 

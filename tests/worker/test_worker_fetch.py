@@ -81,18 +81,19 @@ async def test_paused_queue_claims_nothing_until_resumed(chancy: Chancy) -> None
         assert (await chancy.wait_for_job(ref, interval=0.05, timeout=5)).state == "succeeded"
 
 
-async def test_pause_with_past_resume_at_resumes_by_itself(chancy: Chancy) -> None:
+async def test_paused_queue_resumes_by_itself_at_resume_at(chancy: Chancy) -> None:
     resume_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    # A 30 s poll: the worker must wake for resume_at itself, not at its next poll.
     queue = Queue(
         "napping",
         executor=ASYNC,
         state=Queue.State.PAUSED,
         resume_at=resume_at,
-        polling_interval=0.1,
+        polling_interval=30,
     )
     ref = await chancy.push(Job.from_func(jobs.note, queue="napping", kwargs={"label": "n"}))
     async with running_worker(chancy, queue):
-        job = await chancy.wait_for_job(ref, interval=0.05, timeout=5)
+        job = await chancy.wait_for_job(ref, interval=0.05, timeout=3)
         stored = await chancy.get_queue("napping")
     assert job.state == "succeeded"
     assert job.started_at >= resume_at
