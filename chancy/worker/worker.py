@@ -141,6 +141,16 @@ class Worker:
                     f"Plugin {plugin!r} has unsatisfied dependencies: {missing}. Add the "
                     "plugins providing them to Chancy(plugins=[...])."
                 )
+        try:
+            await self._start_loops()
+        except BaseException:
+            # Half started (say, the database went away): leave no loop running behind.
+            for name in list(self._tasks):
+                await self._cancel_task(name)
+            raise
+
+    async def _start_loops(self) -> None:
+        chancy = self.chancy
         self.hub.on("job.cancelled", self._on_cancelled)
         self.hub.on("queue.pushed", self._on_pushed)
         for event in ("queue.declared", "queue.paused", "queue.resumed", "queue.deleted"):

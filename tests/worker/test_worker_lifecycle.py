@@ -114,3 +114,19 @@ async def test_stop_is_idempotent_and_wait_for_shutdown_returns(chancy: Chancy) 
     await asyncio.wait_for(waiter, 2)
     assert first is second is True
     assert len(log.matching("worker.stopped")) == 1
+
+
+async def test_a_failed_start_leaves_nothing_running(
+    chancy: Chancy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def unreachable(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("database went away")
+
+    # Fails after the completer and listener have started, before the queues have.
+    monkeypatch.setattr(chancy, "declare", unreachable)
+    worker = Worker(chancy, register_signal_handlers=False)
+    with pytest.raises(ConnectionError):
+        await worker.start()
+    leftover = [t for t in asyncio.all_tasks() if t.get_name().startswith("chancy:")]
+    assert leftover == []
+    assert worker.listener is not None and worker.listener.connection is None
