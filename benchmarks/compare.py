@@ -172,8 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--venvs", default=str(HERE / ".venvs"))
     parser.add_argument("--json", help="write every run's result here")
+    parser.add_argument("--summarise", metavar="JSON", help="only print the table of a saved run")
     args = parser.parse_args(argv)
     systems = [s for s in args.systems.split(",") if s]
+    if args.summarise:
+        print(summarise(json.loads(Path(args.summarise).read_text()), systems))
+        return 0
     workloads = [w for w in args.workloads.split(",") if w]
     venvs = Path(args.venvs)
     results: list[dict[str, Any]] = []
@@ -187,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 result["_system"], result["_round"] = system, rnd
                 results.append(result)
+                if args.json:  # rewritten after every run, so a cut-short run still counts
+                    Path(args.json).write_text(json.dumps(results, indent=2))
                 shown = result.get("value")
                 shown = (
                     "FAILED " + str(result.get("error", "")) if shown is None else f"{shown:,.1f}"
@@ -204,8 +210,6 @@ def main(argv: list[str] | None = None) -> int:
     versions = {r["_system"]: r.get("version", "") for r in results}
     print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     print(summarise(results, systems))
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
     return 0
 
 
