@@ -137,6 +137,10 @@ class AppCore:
             )
         return self._sync_engine
 
+    def make_worker_engine(self) -> AsyncEngine:
+        """A separate autocommit engine for a worker's claims and completions."""
+        return engines.make_worker_engine(self.url, pool_size=self.max_connection_pool_size)
+
     @property
     def pool(self) -> Any:
         """The async engine's connection pool."""

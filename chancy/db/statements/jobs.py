@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from chancy.db.models import ACTIVE_STATES, FINISHED_STATES, READY_STATES, Models
-from chancy.db.statements._sql import INTS, TEXTS, TIMES, UUIDS, state_in
+from chancy.db.statements._sql import UUIDS, state_in
 from chancy.job import QueuedJob
 
 
@@ -57,44 +57,65 @@ def build_fetch(models: Models) -> sa.Update:
 def build_complete(models: Models) -> sa.Update:
     """Apply a batch of outcomes in one statement; returns the ids that were applied.
 
-    An outcome applies only while the row is still ``running`` under the same claim, so a
-    result arriving after a cancel, a recovery or a re-claim changes nothing.
+    The batch travels as one JSON document (``:done_rows``, see :func:`outcome_row`)
+    unpacked by ``jsonb_to_recordset``: encoding it is a single C-speed ``json.dumps``
+    instead of per-element array adaptation. An outcome applies only while the row is
+    still ``running`` under the same claim, so a result arriving after a cancel, a
+    recovery or a re-claim changes nothing.
     """
     t = models.Job.__table__
     v = (
-        sa.func.unnest(
-            sa.bindparam("done_ids", type_=UUIDS),
-            sa.bindparam("done_claims", type_=UUIDS),
-            sa.bindparam("done_states", type_=TEXTS),
-            sa.bindparam("done_attempts", type_=INTS),
-            sa.bindparam("done_errors", type_=TEXTS),
-            sa.bindparam("done_metas", type_=TEXTS),
-            sa.bindparam("done_scheduled", type_=TIMES),
-            sa.bindparam("done_max_attempts", type_=INTS),
-        )
+        sa.func.jsonb_to_recordset(sa.cast(sa.bindparam("done_rows", type_=sa.Text), pg.JSONB))
         .table_valued(
-            "id", "claim", "state", "attempts", "errors", "meta", "scheduled", "max_attempts"
+            sa.column("id", pg.UUID(as_uuid=True)),
+            sa.column("claim", pg.UUID(as_uuid=True)),
+            sa.column("state", sa.Text),
+            sa.column("attempts", sa.Integer),
+            sa.column("errors", pg.JSONB),
+            sa.column("meta", pg.JSONB),
+            sa.column("scheduled", sa.DateTime(timezone=True)),
+            sa.column("max_attempts", sa.Integer),
         )
-        .render_derived(name="v")
+        .render_derived(name="v", with_types=True)
     )
     finished = state_in(v.c.state, FINISHED_STATES)
     return (
         sa.update(t)
-        .where(t.c.id == v.c.id, t.c.state == "running", t.c.claim_id == v.c.claim)
+        .where(
+            t.c.id == v.c.id,
+            t.c.state == sa.literal_column("'running'"),
+            t.c.claim_id == v.c.claim,
+        )
         .values(
             state=v.c.state,
             attempts=v.c.attempts,
             completed_at=sa.case((finished, sa.func.now()), else_=None),
-            started_at=sa.case((v.c.state == "pending", None), else_=t.c.started_at),
-            # ``v.errors`` holds only the entries added by this run, as a JSON array.
-            errors=t.c.errors.op("||")(sa.cast(v.c.errors, pg.JSONB)),
-            meta=sa.func.coalesce(sa.cast(v.c.meta, pg.JSONB), t.c.meta),
+            started_at=sa.case(
+                (v.c.state == sa.literal_column("'pending'"), None), else_=t.c.started_at
+            ),
+            # ``v.errors`` holds only the entries added by this run.
+            errors=t.c.errors.op("||")(v.c.errors),
+            meta=sa.func.coalesce(v.c.meta, t.c.meta),
             scheduled_at=sa.func.coalesce(v.c.scheduled, t.c.scheduled_at),
             max_attempts=sa.func.coalesce(v.c.max_attempts, t.c.max_attempts),
             claim_id=None,
         )
         .returning(t.c.id)
     )
+
+
+def outcome_row(job: QueuedJob, new_errors: list[Any]) -> dict[str, Any]:
+    """One element of :func:`build_complete`'s ``done_rows`` document."""
+    return {
+        "id": str(job.id),
+        "claim": str(job.claim_id) if job.claim_id is not None else None,
+        "state": job.state.value,
+        "attempts": job.attempts,
+        "errors": new_errors,
+        "meta": job.meta or {},
+        "scheduled": job.scheduled_at.isoformat(),
+        "max_attempts": job.max_attempts,
+    }
 
 
 def build_get_job(models: Models, ident: uuid.UUID) -> sa.Select[Any]:
