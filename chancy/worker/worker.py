@@ -19,7 +19,6 @@ from typing import Any
 
 from chancy.app import Chancy
 from chancy.db.listener import Listener
-from chancy.db.statements import workers as workers_sql
 from chancy.errors import MigrationsNeededError, PluginDependencyError
 from chancy.executors.base import Executor
 from chancy.hub import Event, Hub
@@ -30,6 +29,7 @@ from chancy.worker.assignment import QueueAssignment
 from chancy.worker.backoff import Backoff
 from chancy.worker.completer import Completer
 from chancy.worker.hooks import Hooks
+from chancy.worker.registry import Registry
 
 __all__ = ["Worker"]
 
@@ -87,7 +87,7 @@ class Worker:
         self._producers = self.assignment.producers
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._force = asyncio.Event()
-        self._announce = asyncio.Event()
+        self.registry = Registry(self)
         self._stop_task: asyncio.Task[bool] | None = None
         self._stopped = asyncio.Event()
         self._signals = 0
@@ -152,6 +152,7 @@ class Worker:
     async def _start_loops(self) -> None:
         chancy = self.chancy
         self.hub.on("job.cancelled", self._on_cancelled)
+        self.hub.on("job.recovered", self._on_recovered)
         self.hub.on("queue.pushed", self._on_pushed)
         for event in ("queue.declared", "queue.paused", "queue.resumed", "queue.deleted"):
             self.hub.on(event, self._on_queue_change)
@@ -168,7 +169,10 @@ class Worker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.listener.listening.wait(), 10)
         await chancy.declare(Queue("default"))
-        self._spawn("heartbeat", self._heartbeat())
+        # Registered before the first claim, so Recovery never mistakes this worker's
+        # fresh jobs for a dead worker's.
+        await self.registry.announce_first()
+        self._spawn("heartbeat", self.registry.run())
         self._spawn("queues", self.assignment.watch())
         await self.hooks.call("on_worker_started", worker=self)
         for plugin in chancy.plugins.values():
@@ -221,7 +225,7 @@ class Worker:
         await self._final_flush()
         for name in ("heartbeat", "listener"):
             await self._cancel_task(name)
-        await self._deregister()
+        await self.registry.deregister()
         await self.engine.dispose()
         await self.hub.emit(
             "worker.stopped" if clean else "worker.shutdown_timeout", {"worker": self}
@@ -263,11 +267,6 @@ class Worker:
         self.log.error(
             "Gave up saving %d job outcomes; Recovery will retry them.", len(self.completer)
         )
-
-    async def _deregister(self) -> None:
-        with contextlib.suppress(Exception):
-            async with self.chancy.engine.begin() as conn:
-                await conn.execute(workers_sql.build_deregister(self.chancy.models, self.worker_id))
 
     async def _cancel_task(self, name: str) -> None:
         task = self._tasks.pop(name, None)
@@ -331,6 +330,18 @@ class Worker:
             if await executor.cancel(ref):
                 self.log.info("Cancelled running job %s.", ref.identifier)
 
+    async def _on_recovered(self, event: Event) -> None:
+        """Recovery gave this job to someone else: stop our run of that exact claim."""
+        try:
+            ref, claim = Reference(event.body["j"]), event.body.get("c")
+        except (KeyError, ValueError):
+            return
+        for executor in self.executors.values():
+            running = executor.running(ref)
+            if running is not None and str(running.claim_id) == claim:
+                await executor.cancel(ref)
+                self.log.warning("Job %s was recovered from this worker; stopped it.", ref)
+
     async def _on_queue_change(self, event: Event) -> None:
         self.assignment.changed.set()
 
@@ -341,38 +352,9 @@ class Worker:
 
     def queues_changed(self) -> None:
         """Announce the new set of queues now rather than at the next heartbeat."""
-        self._announce.set()
+        self.registry.wake.set()
 
     # -- background loops ---------------------------------------------------------------
-    async def _heartbeat(self) -> None:
-        models = self.chancy.models
-        backoff = Backoff()
-        while True:
-            try:
-                async with self.chancy.engine.begin() as conn:
-                    await conn.execute(workers_sql.build_forget_expired(models))
-                    await conn.execute(
-                        workers_sql.build_announce(
-                            models,
-                            self.worker_id,
-                            sorted(self.worker_tags()),
-                            sorted(self._producers),
-                            self.heartbeat_timeout,
-                        )
-                    )
-                    await self.chancy.notify(
-                        conn, "worker.announced", {"worker_id": self.worker_id}
-                    )
-                backoff.reset()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._announce.wait(), self.heartbeat_poll_interval)
-                self._announce.clear()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.log.warning("Heartbeat failed (%s); retrying.", exc)
-                await backoff.sleep()
-
     async def _run_plugin(self, plugin: Any) -> None:
         backoff = Backoff(initial=1, maximum=60)
         while True:

@@ -1,0 +1,74 @@
+"""The worker's row in the registry: first announcement, heartbeats and deregistration."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING
+
+from chancy.db.statements import workers as workers_sql
+from chancy.worker.backoff import Backoff
+
+if TYPE_CHECKING:
+    from chancy.worker.worker import Worker
+
+
+class Registry:
+    """Keeps the worker's row (tags, queues, last seen, expiry) fresh.
+
+    ``wake`` asks for an announcement now, e.g. when the served queues change.
+    """
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.wake = asyncio.Event()
+
+    async def announce(self) -> None:
+        """Refresh this worker's row and forget expired peers, in one transaction."""
+        worker = self.worker
+        models = worker.chancy.models
+        async with worker.chancy.engine.begin() as conn:
+            await conn.execute(workers_sql.build_forget_expired(models))
+            await conn.execute(
+                workers_sql.build_announce(
+                    models,
+                    worker.worker_id,
+                    sorted(worker.worker_tags()),
+                    sorted(worker.assignment.producers),
+                    worker.heartbeat_timeout,
+                )
+            )
+            await worker.chancy.notify(conn, "worker.announced", {"worker_id": worker.worker_id})
+
+    async def announce_first(self) -> None:
+        """Register before the first claim, so Recovery never mistakes this worker's
+        fresh jobs for a dead worker's. A failure is retried by :meth:`run`."""
+        try:
+            await self.announce()
+        except Exception as exc:
+            self.worker.log.warning("First heartbeat failed (%s); retrying.", exc)
+            self.wake.set()
+
+    async def run(self) -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), self.worker.heartbeat_poll_interval)
+                self.wake.clear()
+                await self.announce()
+                backoff.reset()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.worker.log.warning("Heartbeat failed (%s); retrying.", exc)
+                self.wake.set()
+                await backoff.sleep()
+
+    async def deregister(self) -> None:
+        """Remove the row of a worker that stops cleanly (best effort)."""
+        with contextlib.suppress(Exception):
+            async with self.worker.chancy.engine.begin() as conn:
+                await conn.execute(
+                    workers_sql.build_deregister(self.worker.chancy.models, self.worker.worker_id)
+                )
