@@ -24,7 +24,13 @@ SyncExecutable = Session | sa.Connection
 #: Added unless ``no_default_plugins`` is set, in this order, when the user has not
 #: supplied a plugin with the same identifier. Named by import path so the app does
 #: not import the plugin layer, which sits above it.
-DEFAULT_PLUGINS: tuple[str, ...] = ()
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "chancy.plugins.leadership.Leadership",
+    "chancy.plugins.pruner.Pruner",
+    "chancy.plugins.recovery.Recovery",
+    "chancy.plugins.metrics.Metrics",
+    "chancy.plugins.workflow.WorkflowPlugin",
+)
 
 
 def django_url(settings: Mapping[str, Any]) -> sa.URL:
