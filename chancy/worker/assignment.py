@@ -47,8 +47,11 @@ class QueueAssignment:
                 self.worker.log.warning("Could not load queues (%s); retrying.", exc)
                 await backoff.sleep()
                 continue
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
+            # cancellation that lands as the event is set, and stop() then hangs.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.changed.wait(), self.worker.queue_change_poll_interval)
+                async with asyncio.timeout(self.worker.queue_change_poll_interval):
+                    await self.changed.wait()
 
     def _serves(self, queue: Queue) -> bool:
         if self.worker.queues is not None and queue.name not in self.worker.queues:

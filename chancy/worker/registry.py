@@ -53,8 +53,11 @@ class Registry:
         backoff = Backoff()
         while True:
             try:
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
+                # cancellation that lands as the event is set, and stop() then hangs.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), self.worker.heartbeat_poll_interval)
+                    async with asyncio.timeout(self.worker.heartbeat_poll_interval):
+                        await self.wake.wait()
                 self.wake.clear()
                 await self.announce()
                 backoff.reset()
