@@ -72,6 +72,8 @@ class ChildHandle:
 
     def submit(self, job: QueuedJob) -> asyncio.Future[tuple[bool, Any, Any, bool]]:
         """Send ``job`` to the (ready, idle) child; the future resolves with its reply."""
+        if self.busy:
+            raise RuntimeError(f"{self!r} is already running a job.")
         self.reply = self.loop.create_future()
         self.jobs_run += 1
         try:
@@ -158,11 +160,19 @@ class ChildHandle:
             return
         self.doomed = True
         code = self.process.exitcode
-        error = ChildExitedError(
-            f"The child process (pid {self.pid}) running the job exited unexpectedly with "
-            f"{describe_exit(code)}: it crashed, called os._exit(), or was killed (for "
-            "example by the kernel's out-of-memory killer). The job did not finish."
-        )
+        if self.ready.done():
+            error = ChildExitedError(
+                f"The child process (pid {self.pid}) running the job exited unexpectedly "
+                f"with {describe_exit(code)}: it crashed, called os._exit(), or was killed "
+                "(for example by the kernel's out-of-memory killer). The job did not finish."
+            )
+        else:
+            error = ChildExitedError(
+                f"The child process (pid {self.pid}) exited with {describe_exit(code)} "
+                "before it was ready to run jobs. Its traceback is on the worker's stderr: "
+                "usually the worker's __main__ script or on_initialize_worker() failed when "
+                "the child imported it."
+            )
         for future in (self.ready, self.reply):
             if future is not None and not future.done():
                 future.set_exception(error)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import multiprocessing
 import os
 from multiprocessing.context import BaseContext
@@ -18,6 +19,8 @@ from chancy.job import Limit, QueuedJob, Reference
 
 __all__ = ["ProcessExecutor"]
 
+log = logging.getLogger("chancy.executors")
+
 
 class ProcessExecutor(Executor):
     """A pool of up to ``concurrency`` child processes, each running one job at a time.
@@ -26,14 +29,16 @@ class ProcessExecutor(Executor):
     because jobs must be killable one by one: killing a child of that pool breaks the
     whole pool. A killed or crashed child fails only its own job and is replaced.
 
-    - Children use the ``spawn`` start method unless ``mp_context`` (a context or a
-      method name) says otherwise. Each child imports the worker's ``__main__`` script
-      again, so it must keep its startup code under ``if __name__ == "__main__":``; in
-      return, jobs defined in that script resolve in the child. ``"forkserver"`` starts
-      children in milliseconds instead of the second or so a spawned child spends
-      importing chancy: worth it when children are replaced often (time limits,
-      cancellations, a low ``maximum_jobs_per_worker``). ``"fork"`` is unsafe in a
-      process running threads and an event loop; don't.
+    - Children are started by a fork server (``forkserver``) where the platform has
+      one, and by ``spawn`` elsewhere; ``mp_context`` (a context or a method name)
+      overrides that. The fork server imports chancy once and forks warm children in
+      milliseconds, where a spawned child spends a CPU-second or more importing chancy
+      and SQLAlchemy, which matters every time a child is replaced (time limits,
+      cancellations, ``maximum_jobs_per_worker``). ``"fork"`` is unsafe in a process
+      running threads and an event loop; don't use it.
+    - Either way each child imports the worker's ``__main__`` script again (as
+      ``__mp_main__``), so the script must keep its startup code under
+      ``if __name__ == "__main__":``; in return, jobs defined in it resolve in children.
     - One child is started as soon as the executor is, and more on demand, so the first
       job does not wait for a cold start; a child that is replaced gets its successor
       started at once. A child is replaced after ``maximum_jobs_per_worker`` jobs
@@ -63,7 +68,7 @@ class ProcessExecutor(Executor):
     ) -> None:
         super().__init__(worker, queue)
         if isinstance(mp_context, str) or mp_context is None:
-            mp_context = multiprocessing.get_context(mp_context or "spawn")
+            mp_context = multiprocessing.get_context(mp_context or default_start_method())
         if mp_context.get_start_method() == "forkserver":
             _preload_in_forkserver(mp_context)
         self.context: BaseContext = mp_context
@@ -78,7 +83,10 @@ class ProcessExecutor(Executor):
         self._background: set[asyncio.Task[Any]] = set()
         with contextlib.suppress(RuntimeError):  # no running loop: start children on demand
             asyncio.get_running_loop()
-            self.idle.append(self._spawn())
+            try:
+                self.idle.append(self._spawn())
+            except Exception as exc:  # e.g. out of file descriptors: retried per job
+                log.warning("Could not start a child process for queue %r: %s", queue.name, exc)
 
     @classmethod
     def get_default_concurrency(cls) -> int:
@@ -109,17 +117,23 @@ class ProcessExecutor(Executor):
             self.idle.remove(child)
 
     def _acquire(self) -> ChildHandle:
-        while self.idle:
-            child = self.idle.pop()
-            if not child.doomed and not child.exited.done():
-                return child
-        return self._spawn()
+        """An idle child, preferring one that is ready over one still starting."""
+        self.idle = [c for c in self.idle if not c.doomed and not c.exited.done()]
+        if not self.idle:
+            return self._spawn()
+        ready = [c for c in self.idle if c.ready.done()]
+        child = ready[-1] if ready else self.idle[0]  # warmest, or the one started first
+        self.idle.remove(child)
+        return child
 
     def _release(self, child: ChildHandle) -> None:
         limit = self.maximum_jobs_per_worker
         if limit and child.jobs_run >= limit:
             child.doomed = True
-        if self.closing or child.doomed:
+        if child.busy:  # its job was abandoned mid-run (the task was cancelled)
+            self._in_background(child.kill(self.termination_grace))
+            self._replenish()
+        elif self.closing or child.doomed:
             self._in_background(child.stop(self.stop_timeout))
             self._replenish()
         else:
@@ -206,6 +220,10 @@ class ProcessExecutor(Executor):
             self._in_background(child.stop(self.stop_timeout))
         await asyncio.gather(*self._background, return_exceptions=True)
         self.idle.clear()
+
+
+def default_start_method() -> str:
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
 def _preload_in_forkserver(context: BaseContext) -> None:

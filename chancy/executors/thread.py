@@ -125,10 +125,13 @@ class ThreadedExecutor(Executor):
         return True
 
     async def shutdown(self, interrupted: list[QueuedJob]) -> None:
-        tasks = list(self.tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # Wake every waiting job task rather than cancel it: one may be reporting an
+        # outcome right now, and that must not be cut short. Interrupted jobs were
+        # taken back by stop(), so their tasks report nothing.
+        for interrupt in self.interrupts.values():
+            if not interrupt.done():
+                interrupt.set_result(JobCancelledError("The worker is stopping."))
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
         still = sum(1 for call in self.calls.values() if not call.done())
         if still:
             log.warning(
