@@ -277,7 +277,12 @@ async def test_enabling_cron_on_an_existing_database_migrates_only_its_branch(
 ) -> None:
     # ``chancy`` is migrated without plugins: core tables only.
     assert await table_stems(chancy) == CORE_STEMS
-    app = Chancy(dsn, prefix=chancy.prefix, plugins=[Cron(), ImmediateLeadership()])
+    app = Chancy(
+        dsn,
+        prefix=chancy.prefix,
+        plugins=[Cron(), ImmediateLeadership()],
+        no_default_plugins=True,
+    )
     try:
         assert not await app.is_up_to_date()
         with pytest.raises(MigrationsNeededError):

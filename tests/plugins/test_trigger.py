@@ -307,7 +307,7 @@ async def test_enabling_on_an_existing_database_and_removing_again(
     dsn: str, chancy: Chancy
 ) -> None:
     # ``chancy`` is migrated without plugins: core tables only.
-    app = Chancy(dsn, prefix=chancy.prefix, plugins=[Trigger()])
+    app = Chancy(dsn, prefix=chancy.prefix, plugins=[Trigger()], no_default_plugins=True)
     try:
         async with scratch_table(chancy) as table:
             assert not await app.is_up_to_date()
