@@ -60,3 +60,14 @@ async def diff_with(app: Chancy, *builders: Callable[[Any], Any]) -> list[Any]:
 
     async with app.engine.connect() as conn:
         return await conn.run_sync(compare)
+
+
+async def diff_against(app: Chancy, plugin: Any) -> list[Any]:
+    """:func:`diff_with` for one plugin object, by its Alembic branch."""
+    from chancy.db import plugin_models
+
+    builders = {
+        "metrics": plugin_models.build_metrics_models,
+        "workflow": plugin_models.build_workflow_models,
+    }
+    return await diff_with(app, builders[plugin.migrations_branch])

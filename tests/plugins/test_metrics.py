@@ -19,7 +19,7 @@ from chancy.plugins.metrics import RESOLUTIONS, Metrics
 from chancy.plugins.metrics.aggregate import Aggregator, to_rows
 from chancy.testing import isolated_chancy
 from chancy.worker import Worker
-from tests.plugins.plugin_schema import diff_against, table_stems
+from tests.plugins.branch_schema import diff_against, table_stems
 
 HERE = "tests.plugins.test_metrics"
 ASYNC = Chancy.Executor.Async

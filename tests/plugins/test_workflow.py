@@ -38,7 +38,7 @@ from chancy.plugins.workflow.planning import StepRow, plan
 from chancy.testing import isolated_chancy
 from chancy.worker import Worker
 from tests.conftest import DSN
-from tests.plugins.plugin_schema import diff_against, table_stems
+from tests.plugins.branch_schema import diff_against, table_stems
 
 HERE = "tests.plugins.test_workflow"
 ASYNC = Chancy.Executor.Async
