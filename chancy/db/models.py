@@ -195,8 +195,13 @@ class Models:
         return f"{self.prefix}alembic_version"
 
 
-def _mapped(name: str, fields: type, base: type, prefix: str) -> type[Any]:
-    return type(name, (fields, base), {"__module__": __name__, "__qualname__": f"{name}"})
+def map_fields(name: str, fields: type, base: type) -> type[Any]:
+    """A mapped class ``name`` of ``fields`` on ``base``'s registry (one prefix).
+
+    Plugins map their own field mixins on the core ``Base`` with this, so their tables
+    share the prefix's MetaData (foreign keys resolve, drift checks see them).
+    """
+    return type(name, (fields, base), {"__module__": fields.__module__, "__qualname__": name})
 
 
 @functools.cache
@@ -209,9 +214,9 @@ def build_models(prefix: str = "chancy_") -> Models:
         prefix=prefix,
         metadata=metadata,
         Base=base,
-        Job=_mapped("Job", JobFields, base, prefix),
-        Queue=_mapped("Queue", QueueFields, base, prefix),
-        Worker=_mapped("Worker", WorkerFields, base, prefix),
-        Leader=_mapped("Leader", LeaderFields, base, prefix),
-        QueueRateLimit=_mapped("QueueRateLimit", QueueRateLimitFields, base, prefix),
+        Job=map_fields("Job", JobFields, base),
+        Queue=map_fields("Queue", QueueFields, base),
+        Worker=map_fields("Worker", WorkerFields, base),
+        Leader=map_fields("Leader", LeaderFields, base),
+        QueueRateLimit=map_fields("QueueRateLimit", QueueRateLimitFields, base),
     )

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from chancy.db.models import TZ, Models, Prefixed, build_models, table_prefix
+from chancy.db.models import TZ, Models, Prefixed, build_models, map_fields, table_prefix
 
 __all__ = ["CronModels", "build_cron_models"]
 
@@ -54,7 +54,7 @@ class CronModels:
 @functools.cache
 def _build(prefix: str) -> CronModels:
     core = build_models(prefix)
-    cron = type("Cron", (CronFields, core.Base), {"__module__": __name__, "__qualname__": "Cron"})
+    cron = map_fields("Cron", CronFields, core.Base)
     return CronModels(core=core, Cron=cron)
 
 

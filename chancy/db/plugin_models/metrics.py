@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from chancy.db.models import TZ, Models, Prefixed, build_models, table_prefix
+from chancy.db.models import TZ, Models, Prefixed, build_models, map_fields, table_prefix
 
 __all__ = ["MetricsModels", "build_metrics_models"]
 
@@ -56,9 +56,7 @@ class MetricsModels:
 @functools.cache
 def _build(prefix: str) -> MetricsModels:
     core = build_models(prefix)
-    metric = type(
-        "Metric", (MetricFields, core.Base), {"__module__": __name__, "__qualname__": "Metric"}
-    )
+    metric = map_fields("Metric", MetricFields, core.Base)
     return MetricsModels(core=core, Metric=metric)
 
 

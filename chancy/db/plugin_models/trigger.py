@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from chancy.db.models import TZ, Models, Prefixed, build_models, table_prefix
+from chancy.db.models import TZ, Models, Prefixed, build_models, map_fields, table_prefix
 
 __all__ = ["TriggerModels", "build_trigger_models"]
 
@@ -75,9 +75,7 @@ class TriggerModels:
 @functools.cache
 def _build(prefix: str) -> TriggerModels:
     core = build_models(prefix)
-    trigger = type(
-        "Trigger", (TriggerFields, core.Base), {"__module__": __name__, "__qualname__": "Trigger"}
-    )
+    trigger = map_fields("Trigger", TriggerFields, core.Base)
     return TriggerModels(core=core, Trigger=trigger)
 
 

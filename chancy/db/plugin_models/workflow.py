@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from chancy.db.models import TZ, Models, Prefixed, build_models, table_prefix
+from chancy.db.models import TZ, Models, Prefixed, build_models, map_fields, table_prefix
 
 __all__ = ["ACTIVE_WORKFLOW_STATES", "WorkflowModels", "build_workflow_models"]
 
@@ -92,17 +92,13 @@ class WorkflowModels:
     WorkflowStep: type[Any]
 
 
-def _mapped(name: str, fields: type, base: type) -> type[Any]:
-    return type(name, (fields, base), {"__module__": __name__, "__qualname__": name})
-
-
 @functools.cache
 def _build(prefix: str) -> WorkflowModels:
     core = build_models(prefix)
     return WorkflowModels(
         core=core,
-        Workflow=_mapped("Workflow", WorkflowFields, core.Base),
-        WorkflowStep=_mapped("WorkflowStep", WorkflowStepFields, core.Base),
+        Workflow=map_fields("Workflow", WorkflowFields, core.Base),
+        WorkflowStep=map_fields("WorkflowStep", WorkflowStepFields, core.Base),
     )
 
 
