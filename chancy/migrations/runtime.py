@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from chancy.db.models import build_models
+from chancy.db.plugin_models import full_metadata
 from chancy.db.statements.locks import migration_lock
 
 
@@ -24,7 +24,7 @@ def run_env(
     prefix = prefix or attributes.get("table_prefix") or "chancy_"
     connection = connection or attributes.get("connection")
     options: dict[str, Any] = {
-        "target_metadata": build_models(prefix).metadata,
+        "target_metadata": full_metadata(prefix),
         "version_table": f"{prefix}alembic_version",
         "transactional_ddl": True,
     }

@@ -9,7 +9,39 @@ foreign keys that resolve). Builders are cached per prefix like
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
+from chancy.db.models import build_models
+from chancy.db.plugin_models.cron import CronModels, build_cron_models
 from chancy.db.plugin_models.metrics import MetricsModels, build_metrics_models
+from chancy.db.plugin_models.trigger import TriggerModels, build_trigger_models
 from chancy.db.plugin_models.workflow import WorkflowModels, build_workflow_models
 
-__all__ = ["MetricsModels", "WorkflowModels", "build_metrics_models", "build_workflow_models"]
+__all__ = [
+    "CronModels",
+    "MetricsModels",
+    "TriggerModels",
+    "WorkflowModels",
+    "build_cron_models",
+    "build_metrics_models",
+    "build_trigger_models",
+    "build_workflow_models",
+    "full_metadata",
+]
+
+
+def full_metadata(prefix: str) -> sa.MetaData:
+    """The prefix's MetaData with core and every bundled plugin's tables on it.
+
+    Alembic's environment targets this, so autogenerate in the developer CLI sees every
+    branch's tables instead of proposing to drop the plugins'.
+    """
+    core = build_models(prefix)
+    for build in (
+        build_cron_models,
+        build_metrics_models,
+        build_trigger_models,
+        build_workflow_models,
+    ):
+        build(core)
+    return core.metadata
