@@ -37,6 +37,13 @@ ACTIVE_STATES = ("pending", "running", "retrying")
 READY_STATES = ("pending", "retrying")
 FINISHED_STATES = ("succeeded", "failed")
 DEFAULT_EXECUTOR = "chancy.executors.process.ProcessExecutor"
+#: Storage parameters of the jobs table (also set by core revision core_0001).
+JOBS_STORAGE = {
+    "fillfactor": "70",
+    "autovacuum_vacuum_scale_factor": "0.02",
+    "autovacuum_analyze_scale_factor": "0.02",
+    "autovacuum_vacuum_cost_delay": "1",
+}
 
 TZ = sa.DateTime(timezone=True)
 
@@ -115,6 +122,9 @@ class JobFields(Prefixed):
                 "taken_by",
                 postgresql_where=sa.text("state = 'running'"),
             ),
+            # Rows are updated in place constantly: room on each page for HOT updates,
+            # and far more eager vacuuming than the defaults.
+            {"postgresql_with": JOBS_STORAGE},
         )
 
 
