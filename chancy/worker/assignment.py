@@ -16,6 +16,7 @@ import dataclasses
 import re
 from typing import TYPE_CHECKING
 
+from chancy.db.statements import queues as queues_sql
 from chancy.queue import Queue
 from chancy.worker.backoff import Backoff
 from chancy.worker.producer import Producer
@@ -34,12 +35,33 @@ class QueueAssignment:
         self.changed = asyncio.Event()
         self._warned_tags: set[str] = set()
 
+    async def load(self) -> list[Queue]:
+        """Every valid queue row. A row that fails validation (say, edited by hand) is
+        logged and skipped, so one bad queue cannot stop the others being served."""
+        chancy = self.worker.chancy
+        async with chancy.engine.connect() as conn:
+            rows = (await conn.execute(queues_sql.build_get_all_queues(chancy.models))).all()
+        queues = []
+        for row in rows:
+            try:
+                queues.append(queues_sql.row_to_queue(row))
+            except (ValueError, TypeError, KeyError) as exc:
+                if (key := f"row:{row.name}:{exc}") not in self._warned_tags:
+                    self._warned_tags.add(key)
+                    self.worker.log.error(
+                        "Queue %r has invalid settings (%s); skipping it. Fix them with "
+                        "chancy.declare(Queue(...), upsert=True).",
+                        row.name,
+                        exc,
+                    )
+        return queues
+
     async def watch(self) -> None:
         backoff = Backoff()
         while True:
             self.changed.clear()
             try:
-                await self.reconcile(await self.worker.chancy.get_all_queues())
+                await self.reconcile(await self.load())
                 backoff.reset()
             except asyncio.CancelledError:
                 raise

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import sqlalchemy as sa
+
 from chancy import Chancy, Job, Queue
 from tests.worker import jobs_for_worker_tests as jobs
 from tests.worker.worker_helpers import ASYNC, running_worker, wait_for_state
@@ -122,3 +124,17 @@ async def test_queue_deleted_and_declared_again_is_served_again(chancy: Chancy) 
         # ...and serves it again once drained, without waiting for the 60 s queue poll.
         assert (await chancy.wait_for_job(second, interval=0.05, timeout=3)).state == "succeeded"
         assert "again" in worker
+
+
+async def test_a_queue_row_with_invalid_settings_is_skipped_not_fatal(chancy: Chancy) -> None:
+    """A hand-edited queue row that fails validation must not stop the other queues."""
+    good = Queue("good", executor=ASYNC, concurrency=1)
+    await chancy.declare(Queue("broken", executor=ASYNC))
+    table = chancy.models.Queue.__table__
+    async with chancy.engine.begin() as conn:  # a rate limit without its window
+        await conn.execute(sa.update(table).where(table.c.name == "broken").values(rate_limit=5))
+    async with running_worker(chancy, good) as (worker, log):
+        ref = await chancy.push(Job.from_func(jobs.note, queue="good", kwargs={"label": "x"}))
+        assert (await chancy.wait_for_job(ref, interval=0.05, timeout=5)).state == "succeeded"
+        assert "good" in worker
+        assert "broken" not in worker
