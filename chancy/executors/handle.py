@@ -1,7 +1,9 @@
 """The parent's handle on one child process of the process executor.
 
 Everything here is driven by the event loop's readers (the child's pipe and its exit
-sentinel), so waiting for a child to start, answer or die never blocks the worker.
+sentinel), so waiting for a child to start, answer or die never blocks the worker. That
+needs ``loop.add_reader`` on pipes: a selector event loop, as on Linux and macOS (not
+Windows' default proactor loop).
 """
 
 from __future__ import annotations

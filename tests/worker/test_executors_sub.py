@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import sys
 
 import pytest
 
-from chancy import Chancy, Queue
+from chancy import Chancy, Job, Queue
 from chancy.errors import ConfigurationError
 from chancy.executors import sub
 from tests.worker import executor_contract as contract
+from tests.worker import executor_jobs as ej
+from tests.worker.worker_helpers import running_worker
 
 SUPPORTED = sub.interpreter_pool_class() is not None
 
@@ -50,3 +53,23 @@ async def test_runs_sync_and_async_jobs_with_context(chancy: Chancy) -> None:
 @pytest.mark.skipif(not SUPPORTED, reason="needs InterpreterPoolExecutor (Python 3.14+)")
 async def test_failures_are_recorded_and_never_break_the_worker(chancy: Chancy) -> None:
     await contract.check_failures(chancy, Chancy.Executor.SubInterpreter)
+
+
+@pytest.mark.skipif(SUPPORTED, reason="this Python supports sub-interpreter pools")
+async def test_a_queue_naming_it_is_logged_and_other_queues_still_run(
+    chancy: Chancy, caplog: pytest.LogCaptureFixture
+) -> None:
+    def reported() -> bool:
+        return any(
+            r.exc_info is not None and "needs Python 3.13+" in str(r.exc_info[1])
+            for r in caplog.records
+        )
+
+    async with running_worker(chancy, contract.queue(Chancy.Executor.Threaded)) as (worker, _):
+        await chancy.declare(Queue("sub", executor=Chancy.Executor.SubInterpreter))
+        async with asyncio.timeout(5):
+            while not reported():
+                await asyncio.sleep(0.02)
+        done = await contract.finish(chancy, Job.from_func(ej.whereabouts, queue="ex"))
+        assert "sub" not in worker.executors
+    assert done.state == "succeeded"
