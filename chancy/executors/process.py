@@ -46,7 +46,9 @@ class ProcessExecutor(Executor):
     - ``Limit(TIME)``: at the deadline the child is sent SIGTERM, then SIGKILL after
       :attr:`termination_grace` seconds, and the job fails with ``TimeoutError``.
     - ``Limit(MEMORY)``: the child's address space (``RLIMIT_AS``, the interpreter
-      included) is capped while the job runs, so big allocations raise ``MemoryError``.
+      included: about 90 MB before the job does anything) is capped while the job runs,
+      so big allocations raise ``MemoryError``; the child is replaced afterwards.
+      Platforms without :mod:`resource` (Windows) ignore it.
     - :meth:`cancel` kills the child running the job; the job fails and is not retried.
     - Kwargs and results cross a pipe, so results must be picklable to reach plugins
       (others become ``None``); exceptions that cannot be pickled still fail the job

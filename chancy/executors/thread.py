@@ -40,6 +40,8 @@ class ThreadedExecutor(Executor):
     """Each job runs in a thread of a :class:`~concurrent.futures.ThreadPoolExecutor` of
     ``concurrency`` threads (default ``min(32, cpus + 4)``).
 
+    MEMORY limits are not applied: threads share the worker's memory.
+
     At shutdown, jobs still running are put back in the queue; their threads cannot be
     stopped, so they finish in the background with their outcome discarded, and the
     process waits for them before it exits.
