@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
@@ -17,6 +18,8 @@ def row_to_job(row: Any) -> QueuedJob:
     return QueuedJob.unpack(row._mapping)
 
 
+# Cached per prefix: building it costs about 1 ms of CPU, on every call of a hot path.
+@functools.cache
 def build_fetch(models: Models) -> sa.Update:
     """Claim up to ``:fetch_limit`` jobs of ``:fetch_queue`` for ``:fetch_worker`` at once.
 
@@ -54,6 +57,8 @@ def build_fetch(models: Models) -> sa.Update:
     )
 
 
+# Cached per prefix: building it costs about 1 ms of CPU, on every call of a hot path.
+@functools.cache
 def build_complete(models: Models) -> sa.Update:
     """Apply a batch of outcomes in one statement; returns the ids that were applied.
 

@@ -8,6 +8,7 @@ key returns the existing job instead of inserting or failing.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -35,6 +36,8 @@ _COLUMNS = (
 )
 
 
+# Cached per prefix: building it costs about 1 ms of CPU, on every call of a hot path.
+@functools.cache
 def build_insert(models: Models) -> sa.Insert:
     table = models.Job.__table__
     source = (
