@@ -25,6 +25,7 @@ from chancy.bench.common import (
     make_worker,
     push_bulk,
     queue_summary,
+    vacuum,
 )
 from chancy.bench.report import Report, Row, rss_mb
 from chancy.job import Job
@@ -42,6 +43,7 @@ async def run(dsn: str, sizes: Sizes, report: Report, progress: Progress) -> Non
         jobs = [Job(func=bench_jobs.NOOP, queue=QUEUE) for _ in range(total)]
         await push_bulk(app, jobs, batch_size=5000)
         del jobs
+        await vacuum(app)  # fresh statistics, as in the drain suite
         progress(f"memory: draining {sizes.memory_jobs:,} jobs in a child worker")
         child = await asyncio.create_subprocess_exec(
             sys.executable,
