@@ -50,7 +50,7 @@ def serve(conn: Connection, initializer: Callable[[], None] | None = None) -> No
     conn.send(("ready", os.getpid()))
     while True:
         try:
-            job = conn.recv()
+            job = pickle.loads(conn.recv_bytes())
         except (EOFError, OSError):
             return  # the parent died or closed the pipe: nothing left to do
         if job is None:

@@ -9,7 +9,9 @@ Windows' default proactor loop).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import pickle
 import signal
 from collections.abc import Callable
 from multiprocessing.context import BaseContext
@@ -19,6 +21,21 @@ from chancy.executors.child import decode_reply, serve
 from chancy.job import QueuedJob
 
 __all__ = ["ChildExitedError", "ChildHandle"]
+
+#: The message asking a child to exit (a pickled None).
+STOP = pickle.dumps(None)
+_start_pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _starter() -> concurrent.futures.ThreadPoolExecutor:
+    """Threads that start children: not the loop's default executor, which sync jobs
+    may fill up."""
+    global _start_pool
+    if _start_pool is None:
+        _start_pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=4, thread_name_prefix="chancy-child-start"
+        )
+    return _start_pool
 
 
 class ChildExitedError(Exception):
@@ -50,23 +67,36 @@ class ChildHandle:
         self.jobs_run = 0
         #: Set once the child must not take another job (killed, retired, or broken).
         self.doomed = False
-        self.conn, child_conn = context.Pipe(duplex=True)
+        self.pid = 0
+        self.conn, self._child_conn = context.Pipe(duplex=True)
         self.process = context.Process(  # type: ignore[attr-defined]
             target=serve,
-            args=(child_conn, initializer),
+            args=(self._child_conn, initializer),
             name="chancy-job-runner",
             daemon=False,  # daemonic processes may not start processes of their own
         )
+        self._reap_tries = 0
+        self.started = self.loop.create_task(self._start(), name="chancy:child-start")
+
+    async def _start(self) -> None:
+        """Start the process from a thread: with a fork server, the first start waits
+        for the server to import chancy, which must not stall the event loop."""
         try:
-            self.process.start()
+            await self.loop.run_in_executor(_starter(), self.process.start)
+        except Exception as exc:
+            self.doomed = True
+            self.ready.set_exception(ChildExitedError(f"Could not start a child process: {exc}"))
+            self.ready.exception()  # retrieved: a spare child may have no waiter
+            self.conn.close()
+            self.exited.set_result(None)
+            return
         finally:
-            child_conn.close()
-        self.pid: int = self.process.pid or 0
+            self._child_conn.close()
+        self.pid = self.process.pid or 0
         self._fd = self.conn.fileno()
         self._sentinel = self.process.sentinel
         self.loop.add_reader(self._fd, self._on_readable)
         self.loop.add_reader(self._sentinel, self._on_exit)
-        self._reap_tries = 0
 
     @property
     def busy(self) -> bool:
@@ -79,7 +109,7 @@ class ChildHandle:
         self.reply = self.loop.create_future()
         self.jobs_run += 1
         try:
-            self.conn.send(job)
+            self.conn.send_bytes(pickle.dumps(job, pickle.HIGHEST_PROTOCOL))
         except (OSError, ValueError) as exc:
             self.doomed = True
             self.reply.set_exception(
@@ -92,28 +122,27 @@ class ChildHandle:
         self.doomed = True
         if not self.exited.done():
             with contextlib.suppress(OSError, ValueError):
-                self.conn.send(None)
+                self.conn.send_bytes(STOP)
 
     async def kill(self, grace: float) -> None:
         """SIGTERM, then SIGKILL after ``grace`` seconds; returns once the child is gone."""
         self.doomed = True
+        await asyncio.shield(self.started)
         if self.exited.done():
             return
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
             self.process.terminate()
-        try:
-            await asyncio.wait_for(asyncio.shield(self.exited), grace)
-        except TimeoutError:
-            with contextlib.suppress(OSError, ValueError):
+        await asyncio.wait({self.exited}, timeout=grace)
+        if not self.exited.done():
+            with contextlib.suppress(OSError, ValueError, AttributeError):
                 self.process.kill()
             await asyncio.shield(self.exited)
 
     async def stop(self, timeout: float) -> None:
         """Retire the child and wait for it, killing it if it does not leave in time."""
         self.retire()
-        try:
-            await asyncio.wait_for(asyncio.shield(self.exited), timeout)
-        except TimeoutError:
+        await asyncio.wait({self.exited}, timeout=timeout)
+        if not self.exited.done():
             await self.kill(0)
 
     # -- loop callbacks -----------------------------------------------------------------
