@@ -9,6 +9,7 @@ slot frees after a full claim (more work is likely waiting), on every completion
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import time
 from typing import TYPE_CHECKING, Any
@@ -71,10 +72,11 @@ class Producer:
     async def _serve(self, executor: Executor) -> None:
         backoff = Backoff()
         while True:
-            try:
-                await asyncio.wait_for(self.wake.wait(), self._next_poll())
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+            # cancellation that lands as the event is set.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._next_poll()):
+                    await self.wake.wait()
             self.wake.clear()
             if self.retiring or self.replacement is not None:
                 if len(executor) == 0:
