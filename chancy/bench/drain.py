@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 
+import chancy.bench.jobs as bench_jobs
 from chancy.app import Chancy
-from chancy.bench import jobs as bench_jobs
 from chancy.bench.common import (
     CompletionCounter,
     Progress,

@@ -7,8 +7,8 @@ import time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import chancy.bench.jobs as bench_jobs
 from chancy.app import Chancy
-from chancy.bench import jobs as bench_jobs
 from chancy.bench.common import Progress, Sizes, fresh_app, reset_jobs
 from chancy.bench.report import Report, Row, percentile
 from chancy.job import Job

@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import chancy.bench.jobs as bench_jobs
 from chancy.app import Chancy
-from chancy.bench import jobs as bench_jobs
 from chancy.bench.common import (
     Progress,
     Sizes,

@@ -14,8 +14,8 @@ import json
 import sys
 from typing import Any
 
+import chancy.bench.jobs as bench_jobs
 from chancy.app import Chancy
-from chancy.bench import jobs as bench_jobs
 from chancy.bench.common import (
     CompletionCounter,
     Progress,

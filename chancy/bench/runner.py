@@ -15,7 +15,11 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from chancy.bench import bigtable, drain, enqueue, latency, memory
+import chancy.bench.bigtable as bigtable
+import chancy.bench.drain as drain
+import chancy.bench.enqueue as enqueue
+import chancy.bench.latency as latency
+import chancy.bench.memory as memory
 from chancy.bench.common import Progress, Sizes
 from chancy.bench.report import Report, machine_info
 from chancy.db import engine as engines

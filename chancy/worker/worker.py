@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Coroutine, Iterable, Iterator
 from typing import Any
 
+import chancy.worker.outcomes as outcomes
 from chancy.app import Chancy
 from chancy.db.listener import Listener
 from chancy.errors import MigrationsNeededError, PluginDependencyError
@@ -24,7 +25,6 @@ from chancy.executors.base import Executor
 from chancy.hub import Event, Hub
 from chancy.job import QueuedJob, Reference
 from chancy.queue import Queue
-from chancy.worker import outcomes
 from chancy.worker.assignment import QueueAssignment
 from chancy.worker.backoff import Backoff
 from chancy.worker.completer import Completer
