@@ -22,7 +22,7 @@ prefix = x.get("prefix", "chancy_")
 url = x.get("url") or os.environ.get("CHANCY_DEV_URL", DEFAULT_URL)
 
 if context.is_offline_mode():
-    run_env(context, prefix=prefix, url=url)
+    run_env(context, prefix=prefix, url=url, all_plugins=True)
 else:
     with make_connection(url) as connection:
-        run_env(context, prefix=prefix, connection=connection)
+        run_env(context, prefix=prefix, connection=connection, all_plugins=True)

@@ -6,12 +6,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from chancy.db.models import build_models
 from chancy.db.plugin_models import full_metadata
 from chancy.db.statements.locks import migration_lock
 
 
 def run_env(
-    context: Any, prefix: str | None = None, connection: Any = None, url: str | None = None
+    context: Any,
+    prefix: str | None = None,
+    connection: Any = None,
+    url: str | None = None,
+    *,
+    all_plugins: bool = False,
 ) -> None:
     """Configure ``context`` for one prefix and run the migrations.
 
@@ -19,12 +25,19 @@ def run_env(
     so two processes migrating the same prefix run one after the other, while other
     prefixes migrate freely. In offline mode (``alembic --sql``) the same statements,
     lock included, are printed for ``url``'s dialect instead of run.
+
+    The target metadata gives unnamed constraints their prefixed names. The developer
+    CLI passes ``all_plugins`` so autogenerate sees every branch's tables; the shipped
+    environment doesn't, so migrating never registers models of plugins an app hasn't
+    enabled.
     """
     attributes = context.config.attributes
     prefix = prefix or attributes.get("table_prefix") or "chancy_"
     connection = connection or attributes.get("connection")
     options: dict[str, Any] = {
-        "target_metadata": full_metadata(prefix),
+        "target_metadata": (
+            full_metadata(prefix) if all_plugins else build_models(prefix).metadata
+        ),
         "version_table": f"{prefix}alembic_version",
         "transactional_ddl": True,
     }
