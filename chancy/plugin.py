@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import enum
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -64,10 +65,11 @@ class Plugin(abc.ABC):
 
     async def sleep(self, seconds: float) -> bool:
         """Sleep ``seconds`` or until :meth:`wake_up`; always returns True."""
-        try:
-            await asyncio.wait_for(self.wakeup_signal.wait(), seconds)
-        except TimeoutError:
-            pass
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+        # cancellation that lands as the event is set, and the worker's stop would hang.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self.wakeup_signal.wait()
         self.wakeup_signal.clear()
         return True
 

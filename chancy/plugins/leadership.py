@@ -97,7 +97,8 @@ class Leadership(Plugin):
                     delay = backoff.next_delay()
                 delay -= time.monotonic() - started
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(seat.wake.wait(), max(delay, 0))
+                    async with asyncio.timeout(max(delay, 0)):
+                        await seat.wake.wait()
                 seat.wake.clear()
         finally:
             worker.hub.remove("leadership.lost", on_lost)

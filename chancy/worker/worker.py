@@ -167,7 +167,8 @@ class Worker:
             )
             self._spawn("listener", self.listener.run())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.listener.listening.wait(), 10)
+                async with asyncio.timeout(10):
+                    await self.listener.listening.wait()
         await chancy.declare(Queue("default"))
         # Registered before the first claim, so Recovery never mistakes this worker's
         # fresh jobs for a dead worker's.
