@@ -20,6 +20,7 @@ from chancy.bench.common import (
     fresh_app,
     make_worker,
     push_bulk,
+    queue_running,
     queue_summary,
     reset_jobs,
     vacuum,
@@ -70,7 +71,7 @@ async def drain_once(
     n = sizes.drain
     name = "bench_drain"
     await reset_jobs(app)
-    await app.declare(bench_queue(name, executor, concurrency, sizes.polling_interval))
+    await app.declare(bench_queue(name, executor, concurrency, sizes.polling_interval), upsert=True)
     await push_bulk(app, [Job(func=func, queue=name) for _ in range(n)])
     # Fresh statistics, as autovacuum would provide in production (River's bench does
     # the same): without them the claim can be planned as a sort of the whole backlog.
@@ -79,6 +80,8 @@ async def drain_once(
     wall_start = time.perf_counter()
     async with make_worker(app, [name]) as worker:
         worker.hub.on("worker.jobs.updated", counter)
+        await queue_running(worker, name)
+        running = worker.executors.get(name)
         finished = await counter.wait()
         wall = time.perf_counter() - wall_start
     summary = await queue_summary(app, name)
@@ -96,5 +99,13 @@ async def drain_once(
         "jobs/s",
         detail=f"n={n:,}; first claim to last completion {span:.2f} s (wall {wall:.2f} s)",
         note="" if ok else f"FAILED: {summary.succeeded:,} of {n:,} succeeded",
-        extra={"n": n, "span": span, "wall": wall, "succeeded": summary.succeeded},
+        extra={
+            "n": n,
+            "span": span,
+            "wall": wall,
+            "succeeded": summary.succeeded,
+            # What actually ran, so a stale queue declaration cannot go unnoticed.
+            "executor": type(running).__name__ if running is not None else None,
+            "concurrency": running.concurrency if running is not None else None,
+        },
     )

@@ -16,7 +16,7 @@ TINY = dataclasses.replace(
     push_many=300,
     push_many_ex=300,
     drain=200,
-    async_concurrency=(10,),
+    async_concurrency=(10, 20),
     latency_samples=5,
     big_finished=2_000,
     big_pending=200,
@@ -40,6 +40,11 @@ async def test_every_suite_reports_measured_rows(dsn: str) -> None:
         else:
             assert row.value is not None and row.value >= 0 or row.suite == "memory"
     assert report.row("drain", "async x10").extra["succeeded"] == TINY.drain
+    # Each drain case runs the executor and slots it names, not a stale declaration.
+    assert report.row("drain", "async x20").extra["concurrency"] == 20
+    assert report.row("drain", "async x20").extra["executor"] == "AsyncExecutor"
+    threaded = [r for r in report.rows if r.case.startswith("threaded") and not r.skipped]
+    assert all(r.extra["executor"] == "ThreadedExecutor" for r in threaded)
     assert report.row("enqueue", "push_many").extra["n"] == TINY.push_many
     assert report.row("latency", "push-to-start, notifications on").extra["samples"] == 5
     assert report.row("bigtable", "claim 100").value > 0
