@@ -41,7 +41,16 @@ SYSTEMS: dict[str, tuple[str | None, str, list[str]]] = {
     ),
     "raw": (None, "raw_floor.py", []),
 }
-WORKLOADS = ("enqueue_batch", "enqueue_single", "drain", "latency")
+WORKLOADS = (
+    "enqueue_batch",
+    "enqueue_single",
+    "drain",
+    "drain_threaded",
+    "drain_process",
+    "latency",
+)
+#: Workloads only the chancy adapters run (executors the peers do not have).
+CHANCY_ONLY = ("drain_threaded", "drain_process")
 
 
 def python_for(system: str, venvs: Path) -> str:
@@ -70,7 +79,9 @@ def db_dsn(admin_dsn: str, name: str) -> str:
 def run_one(
     system: str, workload: str, args: argparse.Namespace, venvs: Path
 ) -> dict[str, Any] | None:
-    if system == "raw" and workload in ("enqueue_single", "latency"):
+    if system == "raw" and workload in ("enqueue_single", "latency", *CHANCY_ONLY):
+        return None
+    if workload in CHANCY_ONLY and system not in ("ours", "chancy"):
         return None
     database = f"bench_{system}"
     admin(args.dsn, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
@@ -85,7 +96,7 @@ def run_one(
         "--jobs",
         str(args.jobs),
         "--concurrency",
-        str(args.concurrency),
+        str(args.pool_slots if workload in CHANCY_ONLY else args.concurrency),
         "--samples",
         str(args.samples),
     ]
@@ -168,6 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument(
+        "--pool-slots",
+        type=int,
+        default=2 * (os.cpu_count() or 1),
+        help="slots for the threaded/process drains (default 2 x cores)",
+    )
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--venvs", default=str(HERE / ".venvs"))

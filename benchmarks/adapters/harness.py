@@ -66,14 +66,20 @@ class System:
     async def close(self) -> None:
         pass
 
-    async def enqueue_many(self, n: int) -> None:
-        """Enqueue ``n`` no-op jobs with one bulk call (the harness passes n <= 1000)."""
+    async def enqueue_many(self, n: int, sync: bool = False) -> None:
+        """Enqueue ``n`` no-op jobs with one bulk call (the harness passes n <= 1000);
+        ``sync`` asks for the synchronous no-op (thread/process executors)."""
         raise NotImplementedError
 
     async def enqueue_one(self) -> None:
         raise NotImplementedError
 
     async def start_worker(self, concurrency: int) -> None:
+        raise NotImplementedError
+
+    async def start_worker_with(self, executor: str, concurrency: int) -> None:
+        """Start a worker whose queue uses ``executor`` ("threaded"/"process") and a
+        synchronous no-op job. Only the chancy adapters provide it."""
         raise NotImplementedError
 
     async def stop_worker(self) -> None:
@@ -116,13 +122,22 @@ async def enqueue_single(system: System, n: int) -> dict[str, Any]:
     return {"value": n / elapsed, "unit": "jobs/s", "n": n, "seconds": elapsed}
 
 
-async def drain(system: System, n: int, concurrency: int) -> dict[str, Any]:
+async def drain(
+    system: System, n: int, concurrency: int, executor: str | None = None
+) -> dict[str, Any]:
+    """Drain ``n`` jobs. With ``executor`` the jobs run in threads or child processes,
+    where the harness cannot count runs: the clock then starts at worker start and only
+    the database says when the queue is empty."""
     for i in range(0, n, 1000):
-        await system.enqueue_many(min(1000, n - i))
+        await system.enqueue_many(min(1000, n - i), sync=executor is not None)
     reset_runs()
     async with await psycopg.AsyncConnection.connect(system.dsn, autocommit=True) as conn:
         start_wall = time.perf_counter()
-        await system.start_worker(concurrency)
+        if executor is None:
+            await system.start_worker(concurrency)
+        else:
+            await system.start_worker_with(executor, concurrency)
+            RUNS["count"] = n  # not observable in-process; the database check stands
         last_change, seen = time.perf_counter(), -1
         while True:
             left = await _remaining(conn, system.remaining_sql)
@@ -188,6 +203,9 @@ async def _run(system: System, args: argparse.Namespace) -> dict[str, Any]:
             result = await enqueue_single(system, max(1, args.jobs // 20))
         elif args.workload == "drain":
             result = await drain(system, args.jobs, args.concurrency)
+        elif args.workload in ("drain_threaded", "drain_process"):
+            executor = args.workload.split("_")[1]
+            result = await drain(system, args.jobs, args.concurrency, executor)
         elif args.workload == "latency":
             result = await latency(system, args.samples)
         else:

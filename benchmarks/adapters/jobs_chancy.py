@@ -7,3 +7,7 @@ import harness
 
 async def noop() -> None:
     harness.job_ran()
+
+
+def noop_sync() -> None:
+    """For the thread and process executors (runs outside the harness's process or loop)."""

@@ -21,13 +21,15 @@ class Ours(System):
         self.app = Chancy(self.dsn, no_default_plugins=True)
         await self.app.migrate()
         self.job = Job.from_func(jobs_chancy.noop, queue=QUEUE)
+        self.sync_job = Job.from_func(jobs_chancy.noop_sync, queue=QUEUE)
         self.worker: Worker | None = None
 
     async def close(self) -> None:
         await self.app.__aexit__(None, None, None)
 
-    async def enqueue_many(self, n: int) -> None:
-        async for _ in self.app.push_many([self.job] * n, batch_size=1000):
+    async def enqueue_many(self, n: int, sync: bool = False) -> None:
+        job = self.sync_job if sync else self.job
+        async for _ in self.app.push_many([job] * n, batch_size=1000):
             pass
 
     async def enqueue_one(self) -> None:
@@ -36,6 +38,12 @@ class Ours(System):
     async def start_worker(self, concurrency: int) -> None:
         queue = Queue(QUEUE, concurrency=concurrency, executor=Chancy.Executor.Async)
         await self.app.declare(queue, upsert=True)
+        self.worker = Worker(self.app, queues=[QUEUE], register_signal_handlers=False)
+        await self.worker.start()
+
+    async def start_worker_with(self, executor: str, concurrency: int) -> None:
+        path = Chancy.Executor.Threaded if executor == "threaded" else Chancy.Executor.Process
+        await self.app.declare(Queue(QUEUE, concurrency=concurrency, executor=path), upsert=True)
         self.worker = Worker(self.app, queues=[QUEUE], register_signal_handlers=False)
         await self.worker.start()
 

@@ -30,7 +30,7 @@ class PgQueuer(System):
     async def close(self) -> None:
         await self.conn.close()
 
-    async def enqueue_many(self, n: int) -> None:
+    async def enqueue_many(self, n: int, sync: bool = False) -> None:
         await self.queries.enqueue(["noop"] * n, [None] * n, [0] * n)
 
     async def enqueue_one(self) -> None:

@@ -31,7 +31,7 @@ class Procrastinate(System):
     async def close(self) -> None:
         await self.app.close_async()
 
-    async def enqueue_many(self, n: int) -> None:
+    async def enqueue_many(self, n: int, sync: bool = False) -> None:
         await self.noop.batch_defer_async(*({} for _ in range(n)))
 
     async def enqueue_one(self) -> None:

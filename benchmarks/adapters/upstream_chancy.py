@@ -28,13 +28,15 @@ class Upstream(System):
             Queue("default", concurrency=1, executor=Chancy.Executor.Async), upsert=True
         )
         self.job = Job.from_func(jobs_chancy.noop, queue=QUEUE)
+        self.sync_job = Job.from_func(jobs_chancy.noop_sync, queue=QUEUE)
         self.worker: Worker | None = None
 
     async def close(self) -> None:
         await self.app.__aexit__(None, None, None)
 
-    async def enqueue_many(self, n: int) -> None:
-        async for _ in self.app.push_many([self.job] * n, batch_size=1000):
+    async def enqueue_many(self, n: int, sync: bool = False) -> None:
+        job = self.sync_job if sync else self.job
+        async for _ in self.app.push_many([job] * n, batch_size=1000):
             pass
 
     async def enqueue_one(self) -> None:
@@ -46,6 +48,13 @@ class Upstream(System):
         queue = Queue(
             QUEUE, concurrency=concurrency, executor=Chancy.Executor.Async, eager_polling=True
         )
+        await self.app.declare(queue, upsert=True)
+        self.worker = Worker(self.app, register_signal_handlers=False)
+        await self.worker.start()
+
+    async def start_worker_with(self, executor: str, concurrency: int) -> None:
+        path = Chancy.Executor.Threaded if executor == "threaded" else Chancy.Executor.Process
+        queue = Queue(QUEUE, concurrency=concurrency, executor=path, eager_polling=True)
         await self.app.declare(queue, upsert=True)
         self.worker = Worker(self.app, register_signal_handlers=False)
         await self.worker.start()
