@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -64,6 +65,17 @@ def build_insert(models: Models) -> sa.Insert:
     )
 
 
+def _encode_object(where: str, name: str, value: Any, validated: bool) -> str:
+    """kwargs/meta as JSON text. ``validate()`` already checked them when ``validated``,
+    so only the encoding is left to do (push_many spent a quarter of its time encoding
+    each object twice)."""
+    if value is None or (type(value) is dict and not value):
+        return "{}"
+    if validated:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False)
+    return check_json_object(where, name, value)
+
+
 @dataclasses.dataclass
 class PushBatch:
     """One batch, validated and encoded before anything touches the database.
@@ -103,9 +115,9 @@ class PushBatch:
                     ident,
                     job.queue,
                     job.func,
-                    check_json_object(where, "kwargs", job.kwargs),
-                    json_dumps([lim.serialize() for lim in job.limits]),
-                    check_json_object(where, "meta", job.meta),
+                    _encode_object(where, "kwargs", job.kwargs, validated),
+                    json_dumps([lim.serialize() for lim in job.limits]) if job.limits else "[]",
+                    _encode_object(where, "meta", job.meta, validated),
                     job.priority,
                     job.max_attempts,
                     job.scheduled_at,
