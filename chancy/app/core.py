@@ -99,6 +99,8 @@ class AppCore:
         #: The DSN as a string (password hidden), as upstream's ``dsn`` attribute.
         self.dsn = self.url.render_as_string(hide_password=True)
         self._sync_engine: sa.Engine | None = None
+        self._autocommit: AsyncEngine | None = None
+        self._sync_autocommit: sa.Engine | None = None
         self.plugins: dict[str, Any] = {}
         for plugin in plugins or []:
             self._add_plugin(plugin)
@@ -142,6 +144,24 @@ class AppCore:
                 self.url, pool_size=self.max_connection_pool_size
             )
         return self._sync_engine
+
+    @property
+    def autocommit_engine(self) -> AsyncEngine:
+        """The app engine in autocommit mode, sharing its pool.
+
+        For the app's own one-statement writes (a push is a single statement, insert and
+        notification included): no BEGIN/COMMIT round trips.
+        """
+        if self._autocommit is None:
+            self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        return self._autocommit
+
+    @property
+    def sync_autocommit_engine(self) -> sa.Engine:
+        """Sync twin of :attr:`autocommit_engine`."""
+        if self._sync_autocommit is None:
+            self._sync_autocommit = self.sync_engine.execution_options(isolation_level="AUTOCOMMIT")
+        return self._sync_autocommit
 
     def make_worker_engine(self) -> AsyncEngine:
         """A separate autocommit engine for a worker's claims and completions."""

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
 
 from chancy.app.core import AppCore, AsyncExecutable, SyncExecutable
-from chancy.db.statements.push import PushBatch, build_insert
+from chancy.db.statements.push import PushBatch
 from chancy.errors import ConfigurationError
 from chancy.job import IsAJob, Job, Reference, as_job
 from chancy.utils import chunked
@@ -37,7 +37,7 @@ class PushMixin(AppCore):
         Accepts a :class:`Job` or a function decorated with :func:`chancy.job`. Sync twin:
         :meth:`sync_push`.
         """
-        async with self.engine.begin() as conn:
+        async with self.autocommit_engine.connect() as conn:
             return await self.push_ex(conn, job)
 
     async def push_ex(self, cursor: AsyncExecutable, job: JobLike) -> Reference:
@@ -60,7 +60,7 @@ class PushMixin(AppCore):
         """
         for chunk in chunked(_checked(jobs, batch_size), batch_size):
             batch = PushBatch.from_jobs(chunk, validated=True)
-            async with self.engine.begin() as conn:
+            async with self.autocommit_engine.connect() as conn:
                 references = await self._execute_push(conn, batch)
             # Yield only after the commit: a consumer that stops early keeps what it saw.
             yield references
@@ -84,16 +84,12 @@ class PushMixin(AppCore):
     async def _execute_push(self, cursor: AsyncExecutable, batch: PushBatch) -> list[Reference]:
         if not batch.refs:
             return []
-        # Built before the insert: an oversized payload must fail before anything is written.
-        note = batch.notification(self.models.channel) if self.notifications else None
-        rows = (await cursor.execute(build_insert(self.models), batch.params)).all()
-        if note is not None:
-            await cursor.execute(note)
-        return batch.references(rows)
+        stmt, params = batch.statement(self.models, notify=self.notifications)
+        return batch.references((await cursor.execute(stmt, params)).all())
 
     def sync_push(self, job: JobLike) -> Reference:
         """Sync version of :meth:`push`."""
-        with self.sync_engine.begin() as conn:
+        with self.sync_autocommit_engine.connect() as conn:
             return self.sync_push_ex(conn, job)
 
     def sync_push_ex(self, cursor: SyncExecutable, job: JobLike) -> Reference:
@@ -106,7 +102,7 @@ class PushMixin(AppCore):
         """Sync version of :meth:`push_many`."""
         for chunk in chunked(_checked(jobs, batch_size), batch_size):
             batch = PushBatch.from_jobs(chunk, validated=True)
-            with self.sync_engine.begin() as conn:
+            with self.sync_autocommit_engine.connect() as conn:
                 references = self._sync_execute_push(conn, batch)
             yield references
 
@@ -116,10 +112,8 @@ class PushMixin(AppCore):
         return self._sync_execute_push(cursor, self._batch(jobs))
 
     def _sync_execute_push(self, cursor: SyncExecutable, batch: PushBatch) -> list[Reference]:
+        """Sync twin of :meth:`_execute_push`: the same statement, without ``await``."""
         if not batch.refs:
             return []
-        note = batch.notification(self.models.channel) if self.notifications else None
-        rows = cursor.execute(build_insert(self.models), batch.params).all()
-        if note is not None:
-            cursor.execute(note)
-        return batch.references(rows)
+        stmt, params = batch.statement(self.models, notify=self.notifications)
+        return batch.references(cursor.execute(stmt, params).all())

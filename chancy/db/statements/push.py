@@ -65,6 +65,32 @@ def build_insert(models: Models) -> sa.Insert:
     )
 
 
+# Cached per prefix, like build_insert.
+@functools.cache
+def build_insert_and_notify(models: Models) -> sa.Select[Any]:
+    """:func:`build_insert` plus its ``queue.pushed`` notifications, in one statement.
+
+    The notifications sit in a CTE; because ``pg_notify`` is volatile, Postgres runs that
+    CTE exactly once, and joining it to the inserted rows makes sure it runs. One
+    statement is atomic on its own, so a push outside a caller's transaction needs no
+    BEGIN/COMMIT round trips. Parameters: the insert's, plus ``notify_channel`` and
+    ``notify_payloads`` (see :meth:`PushBatch.notify_params`).
+    """
+    pushed = build_insert(models).cte("pushed")
+    payloads = (
+        sa.func.unnest(sa.bindparam("notify_payloads", type_=TEXTS))
+        .table_valued("p")
+        .render_derived(name="n")
+    )
+    channel = sa.bindparam("notify_channel", type_=sa.Text)
+    sent = (
+        sa.select(sa.func.count(sa.func.pg_notify(channel, payloads.c.p)).label("sent"))
+        .select_from(payloads)
+        .cte("sent")
+    )
+    return sa.select(pushed.c.id, pushed.c.unique_key).select_from(pushed.join(sent, sa.true()))
+
+
 def _encode_object(where: str, name: str, value: Any, validated: bool) -> str:
     """kwargs/meta as JSON text. ``validate()`` already checked them when ``validated``,
     so only the encoding is left to do (push_many spent a quarter of its time encoding
@@ -140,8 +166,15 @@ class PushBatch:
                 resolved = [actual if ref == first else ref for ref in resolved]
         return [Reference(ref) for ref in resolved]
 
-    def notification(self, channel: str) -> sa.Select[Any] | None:
-        """``queue.pushed`` once per distinct queue, delivered when the caller commits."""
-        if not self.queues:
-            return None
-        return notify_sql.notify_many(channel, [("queue.pushed", {"q": q}) for q in self.queues])
+    def statement(self, models: Models, *, notify: bool) -> tuple[Any, dict[str, Any]]:
+        """The one statement for this batch and its parameters.
+
+        With ``notify``, ``queue.pushed`` goes out once per distinct queue, delivered
+        when the surrounding transaction commits. Payloads are checked here, before
+        anything is written.
+        """
+        if not notify or not self.queues:
+            return build_insert(models), self.params
+        payloads = [notify_sql.payload("queue.pushed", {"q": q}) for q in self.queues]
+        params = {**self.params, "notify_channel": models.channel, "notify_payloads": payloads}
+        return build_insert_and_notify(models), params
