@@ -265,10 +265,13 @@ async def start(
 
 
 # -- bench -----------------------------------------------------------------------------
-@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@cli.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
 @click.pass_context
 def bench(ctx: click.Context) -> None:
-    """Run the benchmark suite (see `chancy bench --help`)."""
+    """Run the benchmark suite; every argument goes to it (`chancy bench --help`)."""
     from chancy.bench import main as bench_main
 
     raise SystemExit(bench_main(list(ctx.args)))
