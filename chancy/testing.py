@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chancy.app import Chancy
+from chancy.db.statements import jobs as jobs_sql
 from chancy.errors import ConfigurationError
 from chancy.job import QueuedJob
 from chancy.utils import importable_name
@@ -108,12 +109,8 @@ async def pushed_jobs(
             f"Unknown job field(s) {', '.join(sorted(unknown))}; filter on any of "
             f"{', '.join(sorted(JOB_FIELDS))}."
         )
-    table = app.models.Job.__table__
-    stmt = sa.select(table).order_by(table.c.id)  # ids are time-ordered: push order
-    if func is not None:
-        stmt = stmt.where(table.c.func == _func_path(func))
-    if queue is not None:
-        stmt = stmt.where(table.c.queue == queue)
+    path = _func_path(func) if func is not None else None
+    stmt = jobs_sql.build_list_jobs(app.models, func=path, queue=queue)
     jobs = [QueuedJob.unpack(row._mapping) for row in await _rows(app, stmt, session)]
     return [j for j in jobs if all(getattr(j, k) == v for k, v in fields.items())]
 

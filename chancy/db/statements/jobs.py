@@ -133,6 +133,19 @@ def build_get_jobs(models: Models, idents: list[uuid.UUID]) -> sa.Select[Any]:
     return sa.select(t).where(t.c.id == sa.func.any(sa.bindparam("ids", idents, UUIDS)))
 
 
+def build_list_jobs(
+    models: Models, *, func: str | None = None, queue: str | None = None
+) -> sa.Select[Any]:
+    """Jobs in push order (ids are time ordered), optionally of one function or queue."""
+    t = models.Job.__table__
+    stmt = sa.select(t).order_by(t.c.id)
+    if func is not None:
+        stmt = stmt.where(t.c.func == func)
+    if queue is not None:
+        stmt = stmt.where(t.c.queue == queue)
+    return stmt
+
+
 def build_cancel(models: Models, ident: uuid.UUID) -> sa.Update:
     """Fail a job that has not finished; the notification interrupts it if it runs."""
     t = models.Job.__table__
