@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import traceback
+from typing import Any
 
 from chancy.job import ErrorT, QueuedJob
 
@@ -13,6 +14,21 @@ State = QueuedJob.State
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def evolve(job: QueuedJob, **changes: Any) -> QueuedJob:
+    """``dataclasses.replace`` without re-running ``__init__``: a copy with ``changes``.
+
+    Every outcome copies its job once; the generic replace cost ~30 us per job, a
+    noticeable share of a no-op job's whole cost in the worker. Only field names are
+    accepted, as with replace.
+    """
+    unknown = changes.keys() - job.__dataclass_fields__.keys()
+    if unknown:
+        raise TypeError(f"QueuedJob has no field(s) {sorted(unknown)}")
+    copy = object.__new__(type(job))
+    copy.__dict__.update(job.__dict__, **changes)
+    return copy
 
 
 def format_error(exc: BaseException) -> str:
@@ -26,10 +42,10 @@ def after_run(job: QueuedJob, exc: BaseException | None) -> QueuedJob:
     includes this run; error entries number attempts from zero.
     """
     if exc is None:
-        return dataclasses.replace(job, state=State.SUCCEEDED, completed_at=_now())
+        return evolve(job, state=State.SUCCEEDED, completed_at=_now())
     entry: ErrorT = {"attempt": max(job.attempts - 1, 0), "traceback": format_error(exc)}
     out_of_attempts = job.attempts >= job.max_attempts or not retryable(exc)
-    return dataclasses.replace(
+    return evolve(
         job,
         state=State.FAILED if out_of_attempts else State.RETRYING,
         completed_at=_now() if out_of_attempts else None,
@@ -44,9 +60,7 @@ def retryable(exc: BaseException) -> bool:
 
 def requeued(job: QueuedJob) -> QueuedJob:
     """Back to ``pending`` with the attempt returned: it was interrupted, not failed."""
-    return dataclasses.replace(
-        job, state=State.PENDING, attempts=max(job.attempts - 1, 0), started_at=None
-    )
+    return evolve(job, state=State.PENDING, attempts=max(job.attempts - 1, 0), started_at=None)
 
 
 @dataclasses.dataclass(frozen=True)
