@@ -204,5 +204,5 @@ async def test_polling_fallback_without_notifications(dsn: str, chancy: Chancy) 
     finally:
         await quiet.__aexit__(None, None, None)
     assert job.state == "succeeded"
-    assert elapsed < 0.5 + 0.5
+    assert elapsed < 0.5 + 1.5  # within a poll or so, never waiting on a notification
     assert len(await job_rows(chancy, queue="polled")) == 1
