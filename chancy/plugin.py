@@ -18,8 +18,8 @@ import enum
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from chancy.backoff import Backoff
 from chancy.job import QueuedJob
-from chancy.worker.backoff import Backoff
 
 if TYPE_CHECKING:
     from chancy.app import Chancy

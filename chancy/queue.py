@@ -9,13 +9,11 @@ import re
 from typing import Any
 
 from chancy.errors import ConfigurationError
-from chancy.job import MAX_QUEUE_NAME
+from chancy.job import INT4_MAX, MAX_QUEUE_NAME
 
 __all__ = ["Queue"]
 
 DEFAULT_EXECUTOR = "chancy.executors.process.ProcessExecutor"
-#: Postgres INTEGER maximum: concurrency and the rate-limit columns are INTEGER.
-INT4_MAX = 2**31 - 1
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import psycopg
 from psycopg import sql
+
+from chancy.backoff import Backoff
 
 Dispatch = Callable[[str, dict[str, Any]], Awaitable[None]]
 
@@ -43,7 +44,7 @@ class Listener:
         self.connection: psycopg.AsyncConnection[Any] | None = None
 
     async def run(self) -> None:
-        failures = 0
+        backoff = Backoff(maximum=self.max_backoff)
         first = True
         while True:
             try:
@@ -53,7 +54,7 @@ class Listener:
                     self.connection = conn
                     await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
                     self.listening.set()
-                    failures = 0
+                    backoff.reset()
                     if not first and self.on_reconnect is not None:
                         await self.on_reconnect()
                     first = False
@@ -63,8 +64,7 @@ class Listener:
                 raise
             except Exception as exc:
                 self.listening.clear()
-                failures += 1
-                delay = random.uniform(0, min(self.max_backoff, 0.25 * 2**failures))
+                delay = backoff.next_delay()
                 self.log.warning(
                     "Notification listener lost its connection (%s); reconnecting in %.1fs.",
                     exc,

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from chancy.config import validate_prefix
+from chancy.queue import DEFAULT_EXECUTOR
 
 __all__ = ["NAMING_CONVENTION", "Models", "build_models", "table_prefix"]
 
@@ -36,7 +37,7 @@ ACTIVE_STATES = ("pending", "running", "retrying")
 #: States a worker may claim from.
 READY_STATES = ("pending", "retrying")
 FINISHED_STATES = ("succeeded", "failed")
-DEFAULT_EXECUTOR = "chancy.executors.process.ProcessExecutor"
+
 #: Storage parameters of the jobs table (also set by core revision core_0001).
 JOBS_STORAGE = {
     "fillfactor": "70",

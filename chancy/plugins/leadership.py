@@ -15,10 +15,10 @@ import dataclasses
 import time
 from typing import TYPE_CHECKING
 
+from chancy.backoff import Backoff
 from chancy.db.statements import leader as leader_sql
 from chancy.hub import Event
 from chancy.plugin import Plugin
-from chancy.worker.backoff import Backoff
 
 if TYPE_CHECKING:
     from chancy.app import Chancy

@@ -16,9 +16,9 @@ import dataclasses
 import re
 from typing import TYPE_CHECKING
 
+from chancy.backoff import Backoff
 from chancy.db.statements import queues as queues_sql
 from chancy.queue import Queue
-from chancy.worker.backoff import Backoff
 from chancy.worker.producer import Producer
 
 if TYPE_CHECKING:

@@ -16,11 +16,11 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from chancy.backoff import Backoff
 from chancy.db.models import Models
 from chancy.db.statements.jobs import build_complete, outcome_row
 from chancy.job import QueuedJob
 from chancy.utils import json_dumps
-from chancy.worker.backoff import Backoff
 from chancy.worker.outcomes import Outcome
 
 AfterFlush = Callable[[list[QueuedJob]], Awaitable[None]]

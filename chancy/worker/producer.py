@@ -14,13 +14,13 @@ import datetime as dt
 import time
 from typing import TYPE_CHECKING, Any
 
+from chancy.backoff import Backoff
 from chancy.db.statements import jobs as jobs_sql
 from chancy.db.statements import queues as queues_sql
 from chancy.executors.base import Executor
 from chancy.job import QueuedJob
 from chancy.queue import Queue
 from chancy.utils import import_string
-from chancy.worker.backoff import Backoff
 
 if TYPE_CHECKING:
     from chancy.worker.worker import Worker

@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING
 
+from chancy.backoff import Backoff
 from chancy.db.statements import workers as workers_sql
-from chancy.worker.backoff import Backoff
 
 if TYPE_CHECKING:
     from chancy.worker.worker import Worker

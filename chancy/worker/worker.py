@@ -19,6 +19,7 @@ from typing import Any
 
 import chancy.worker.outcomes as outcomes
 from chancy.app import Chancy
+from chancy.backoff import Backoff
 from chancy.db.listener import Listener
 from chancy.errors import MigrationsNeededError, PluginDependencyError
 from chancy.executors.base import Executor
@@ -26,7 +27,6 @@ from chancy.hub import Event, Hub
 from chancy.job import QueuedJob, Reference
 from chancy.queue import Queue
 from chancy.worker.assignment import QueueAssignment
-from chancy.worker.backoff import Backoff
 from chancy.worker.completer import Completer
 from chancy.worker.hooks import Hooks
 from chancy.worker.registry import Registry

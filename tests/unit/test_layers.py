@@ -16,7 +16,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "chancy"
 
 LAYERS = [
-    ("chancy.job", "chancy.queue", "chancy.rule", "chancy.hub", "chancy.errors")
+    ("chancy.job", "chancy.queue", "chancy.rule", "chancy.hub", "chancy.errors", "chancy.backoff")
     + ("chancy.utils", "chancy.config"),
     ("chancy.db",),
     ("chancy.migrations",),

@@ -1,4 +1,4 @@
-"""Capped exponential backoff with full jitter, for loops that must survive database outages."""
+"""Capped exponential backoff with jitter, for every loop that must outlive a DB outage."""
 
 from __future__ import annotations
 
