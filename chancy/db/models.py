@@ -91,6 +91,8 @@ class JobFields(Prefixed):
     #: A fresh id per claim. Completions, recovery and cancellation match on it, so a late
     #: result from an old claim can never overwrite the job's newer state.
     claim_id: Mapped[uuid.UUID | None] = mapped_column(pg.UUID(as_uuid=True))
+    #: The job's stored return value (JSON), or NULL when none was stored.
+    result: Mapped[Any | None] = mapped_column(pg.JSONB)
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:

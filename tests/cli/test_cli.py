@@ -43,14 +43,14 @@ def test_migrate_check_and_remove(app_path: str) -> None:
     result = CliRunner().invoke(cli, ["--app", app_path, "misc", "check-migrations"])
     assert result.exit_code == 1
     assert "Up to date: no" in result.output
-    assert "core_0002" in run("--app", app_path, "misc", "migrate")
+    assert "core_0003" in run("--app", app_path, "misc", "migrate")
     assert "Up to date: yes" in run("--app", app_path, "misc", "check-migrations")
     assert "none" in run("--app", app_path, "misc", "migrate", "--to-version", "0")
 
 
 def test_factory_path_and_dotted_form(app_path: str) -> None:
     module = app_path.split(":")[0]
-    assert "core_0002" in run("--app", f"{module}.factory", "misc", "migrate")
+    assert "core_0003" in run("--app", f"{module}.factory", "misc", "migrate")
 
 
 def test_queue_commands(app_path: str) -> None:
