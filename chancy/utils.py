@@ -58,20 +58,64 @@ def importable_name(obj: Any) -> str:
 
 
 def import_string(path: str) -> Any:
-    """Import ``a.b.c`` and return attribute ``c`` of module ``a.b`` (nested attributes allowed)."""
-    module_name, _, attr = path.rpartition(".")
-    if not module_name:
-        raise ImportError(f"{path!r} is not a dotted import path like 'package.module.name'.")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        # The path may name a nested attribute, such as ``module.Class.method``.
-        parent = import_string(module_name)
-        return getattr(parent, attr)
-    try:
-        return getattr(module, attr)
-    except AttributeError as exc:
-        raise ImportError(f"Module {module_name!r} has no attribute {attr!r}.") from exc
+    """Import ``a.b.c`` and return attribute ``c`` of module ``a.b`` (nested attributes allowed).
+
+    ``module:attr`` (the :func:`pkgutil.resolve_name` form) works too. The longest
+    importable module wins. An import that fails *inside* a module (a missing dependency,
+    say) is re-raised naming the module that is really missing, rather than being
+    mistaken for "this path is not a module", which would hide the cause. Messages carry
+    no trailing full stop, so callers can embed them in a sentence.
+    """
+    if not isinstance(path, str) or not path.replace(":", ".").strip("."):
+        raise ImportError(f"{path!r} is not a dotted import path like 'package.module.name'")
+    parts = path.replace(":", ".").split(".")
+    missing: ModuleNotFoundError | None = None
+    for split in range(len(parts), 0, -1):
+        module_name = ".".join(parts[:split])
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if not _names_module(exc, module_name):
+                # The module exists but one of its own imports is missing.
+                raise _explained(path, exc, f"importing {module_name!r} failed: ") from exc
+            missing = exc
+            continue
+        try:
+            return _attribute(path, module, module_name, parts[split:])
+        except ImportError:
+            if missing is not None and hasattr(module, "__path__"):
+                # In a package, "no module a.b" says more than "a has no attribute b".
+                raise _explained(path, missing) from missing
+            raise
+    assert missing is not None
+    raise _explained(path, missing) from missing
+
+
+def _names_module(exc: ModuleNotFoundError, module_name: str) -> bool:
+    """True if ``exc`` says ``module_name`` itself (or one of its parents) does not exist."""
+    return exc.name is not None and (
+        module_name == exc.name or module_name.startswith(exc.name + ".")
+    )
+
+
+def _explained(path: str, exc: ModuleNotFoundError, context: str = "") -> ModuleNotFoundError:
+    cause = str(exc).rstrip(".")
+    return ModuleNotFoundError(f"cannot import {path!r}: {context}{cause}", name=exc.name)
+
+
+def _attribute(path: str, module: Any, module_name: str, attrs: list[str]) -> Any:
+    found = module
+    owner = module_name
+    for attr in attrs:
+        try:
+            found = getattr(found, attr)
+        except AttributeError as exc:
+            raise ImportError(
+                f"cannot import {path!r}: {owner!r} has no attribute {attr!r}",
+                name=module_name,
+            ) from exc
+        owner = f"{owner}.{attr}"
+    return found
 
 
 def _json_default(obj: Any) -> Any:
