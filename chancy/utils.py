@@ -9,6 +9,7 @@ import importlib
 import json
 import os
 import time
+import types
 import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -60,62 +61,53 @@ def importable_name(obj: Any) -> str:
 def import_string(path: str) -> Any:
     """Import ``a.b.c`` and return attribute ``c`` of module ``a.b`` (nested attributes allowed).
 
-    ``module:attr`` (the :func:`pkgutil.resolve_name` form) works too. The longest
-    importable module wins. An import that fails *inside* a module (a missing dependency,
-    say) is re-raised naming the module that is really missing, rather than being
-    mistaken for "this path is not a module", which would hide the cause. Messages carry
-    no trailing full stop, so callers can embed them in a sentence.
+    ``module:attr`` (the :func:`pkgutil.resolve_name` form) works too. Like
+    ``resolve_name`` it walks the path from the left, importing while the next part is
+    a module; unlike it, an import that fails *inside* a module (a missing dependency,
+    say) is re-raised naming that module and the one really missing, instead of being
+    mistaken for "this part is not a module", which would hide the cause. The message
+    is only the cause, without a trailing full stop: callers put the path around it.
     """
-    if not isinstance(path, str) or not path.replace(":", ".").strip("."):
+    parts = path.replace(":", ".").split(".") if isinstance(path, str) else []
+    if not parts or not all(part.isidentifier() for part in parts):
         raise ImportError(f"{path!r} is not a dotted import path like 'package.module.name'")
-    parts = path.replace(":", ".").split(".")
-    missing: ModuleNotFoundError | None = None
-    for split in range(len(parts), 0, -1):
-        module_name = ".".join(parts[:split])
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if not _names_module(exc, module_name):
-                # The module exists but one of its own imports is missing.
-                raise _explained(path, exc, f"importing {module_name!r} failed: ") from exc
-            missing = exc
+    module_name = parts[0]
+    found = _import(module_name, parent=None)
+    for index, part in enumerate(parts[1:], start=1):
+        attribute = getattr(found, part, None)
+        if attribute is not None and not isinstance(attribute, types.ModuleType):
+            found = attribute
             continue
-        try:
-            return _attribute(path, module, module_name, parts[split:])
-        except ImportError:
-            if missing is not None and hasattr(module, "__path__"):
-                # In a package, "no module a.b" says more than "a has no attribute b".
-                raise _explained(path, missing) from missing
-            raise
-    assert missing is not None
-    raise _explained(path, missing) from missing
-
-
-def _names_module(exc: ModuleNotFoundError, module_name: str) -> bool:
-    """True if ``exc`` says ``module_name`` itself (or one of its parents) does not exist."""
-    return exc.name is not None and (
-        module_name == exc.name or module_name.startswith(exc.name + ".")
-    )
-
-
-def _explained(path: str, exc: ModuleNotFoundError, context: str = "") -> ModuleNotFoundError:
-    cause = str(exc).rstrip(".")
-    return ModuleNotFoundError(f"cannot import {path!r}: {context}{cause}", name=exc.name)
-
-
-def _attribute(path: str, module: Any, module_name: str, attrs: list[str]) -> Any:
-    found = module
-    owner = module_name
-    for attr in attrs:
-        try:
-            found = getattr(found, attr)
-        except AttributeError as exc:
-            raise ImportError(
-                f"cannot import {path!r}: {owner!r} has no attribute {attr!r}",
-                name=module_name,
-            ) from exc
-        owner = f"{owner}.{attr}"
+        if isinstance(found, types.ModuleType) and module_name == getattr(found, "__name__", ""):
+            child = _import(f"{module_name}.{part}", parent=found)
+            if child is not None:
+                found, module_name = child, f"{module_name}.{part}"
+                continue
+        if attribute is None:
+            owner = ".".join(parts[:index])
+            if hasattr(found, "__path__"):  # a package: the part was meant as a module
+                missing = f"{owner}.{part}"
+                raise ModuleNotFoundError(f"No module named {missing!r}", name=missing)
+            raise ImportError(f"{owner!r} has no attribute {part!r}", name=module_name)
+        found = attribute
     return found
+
+
+def _import(name: str, *, parent: types.ModuleType | None) -> Any:
+    """The module ``name``; None if it does not exist below ``parent`` (an attribute then).
+
+    A missing module that is not ``name`` itself is a dependency missing inside it,
+    and is raised with that said.
+    """
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name and parent is not None:
+            return None
+        cause = str(exc).rstrip(".")
+        if exc.name == name:
+            raise ModuleNotFoundError(cause, name=exc.name) from exc
+        raise ModuleNotFoundError(f"importing {name!r} failed: {cause}", name=exc.name) from exc
 
 
 def _json_default(obj: Any) -> Any:

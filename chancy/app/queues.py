@@ -9,10 +9,13 @@ from chancy.db.statements import jobs as jobs_sql
 from chancy.db.statements import queues as queues_sql
 from chancy.errors import ConfigurationError
 from chancy.queue import Queue
+from chancy.utils import import_string
 
 
 def _checked(queue: Queue) -> Queue:
-    """Validate before writing, including tag patterns a worker could not compile."""
+    """Validate before writing, including what a worker could not use: tag patterns
+    that do not compile and an executor path that does not import (stored, either would
+    make every worker log the same error every few seconds)."""
     if not isinstance(queue, Queue):
         raise ConfigurationError(f"Expected a Queue, got {queue!r}.")
     queue.validate()
@@ -20,6 +23,18 @@ def _checked(queue: Queue) -> Queue:
     if bad:
         raise ConfigurationError(
             f"Queue {queue.name!r}: tags are regular expressions, and {bad!r} do not compile."
+        )
+    try:
+        executor = import_string(queue.executor)
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"Queue {queue.name!r}: executor {queue.executor!r} cannot be imported ({exc}). "
+            "Use one of Chancy.Executor or the import path of an Executor subclass."
+        ) from exc
+    if not isinstance(executor, type):
+        raise ConfigurationError(
+            f"Queue {queue.name!r}: executor {queue.executor!r} is not a class; use one of "
+            "Chancy.Executor or the import path of an Executor subclass."
         )
     return queue
 
