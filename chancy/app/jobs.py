@@ -93,7 +93,8 @@ class JobMixin(AppCore):
             return await self.cancel_job_ex(conn, ref)
 
     async def cancel_job_ex(self, cursor: AsyncExecutable, ref: Reference) -> int:
-        rows = (await cursor.execute(jobs_sql.build_cancel(self.models, ref.identifier))).all()
+        stmt = jobs_sql.build_cancel(self.models, ref.identifier)
+        rows = (await self._executable(cursor).execute(stmt)).all()
         if rows:
             await self.notify(cursor, "job.cancelled", {"j": str(ref.identifier)})
         return len(rows)
@@ -107,7 +108,9 @@ class JobMixin(AppCore):
         idents = [ref.identifier for ref in refs]
         if not idents:
             return set()
-        rows = (await cursor.execute(jobs_sql.build_retry(self.models, idents))).all()
+        rows = (
+            await self._executable(cursor).execute(jobs_sql.build_retry(self.models, idents))
+        ).all()
         queues = {row.queue for row in rows}
         await self.notify_many(cursor, [("queue.pushed", {"q": q}) for q in sorted(queues)])
         return queues
@@ -121,7 +124,8 @@ class JobMixin(AppCore):
         idents = [ref.identifier for ref in refs]
         if not idents:
             return 0
-        return len((await cursor.execute(jobs_sql.build_purge(self.models, idents))).all())
+        stmt = jobs_sql.build_purge(self.models, idents)
+        return len((await self._executable(cursor).execute(stmt)).all())
 
     async def get_all_workers(self) -> list[dict[str, Any]]:
         """Every registered worker: worker_id, tags, queues, last_seen, expires_at, is_leader."""

@@ -70,8 +70,10 @@ class PushMixin(AppCore):
     ) -> list[Reference]:
         """Push jobs inside the caller's transaction: they commit or roll back with it.
 
-        ``cursor`` is an :class:`~sqlalchemy.ext.asyncio.AsyncSession` or
-        :class:`~sqlalchemy.ext.asyncio.AsyncConnection` (upstream's name for it is kept).
+        ``cursor`` is an :class:`~sqlalchemy.ext.asyncio.AsyncSession`, an
+        :class:`~sqlalchemy.ext.asyncio.AsyncConnection`, or a psycopg ``AsyncConnection``
+        or ``AsyncCursor`` (such as ``chancy.pool.connection()`` gives); upstream's
+        name for it is kept.
         This method only executes statements: it never commits, rolls back or closes. The
         jobs become visible when you commit and vanish if you roll back; the
         ``queue.pushed`` notification (once per distinct queue) is sent in the same
@@ -85,7 +87,8 @@ class PushMixin(AppCore):
         if not batch.refs:
             return []
         stmt, params = batch.statement(self.models, notify=self.notifications)
-        return batch.references((await cursor.execute(stmt, params)).all())
+        result = await self._executable(cursor).execute(stmt, params)
+        return batch.references(result.all())
 
     def sync_push(self, job: JobLike) -> Reference:
         """Sync version of :meth:`push`."""
@@ -107,8 +110,9 @@ class PushMixin(AppCore):
             yield references
 
     def sync_push_many_ex(self, cursor: SyncExecutable, jobs: Sequence[JobLike]) -> list[Reference]:
-        """Sync version of :meth:`push_many_ex`: takes a ``Session`` or ``Connection``,
-        never commits, rolls back or closes it."""
+        """Sync version of :meth:`push_many_ex`: takes a ``Session`` or ``Connection``
+        (SQLAlchemy's or psycopg's) or a psycopg ``Cursor``; never commits, rolls back or
+        closes it."""
         return self._sync_execute_push(cursor, self._batch(jobs))
 
     def _sync_execute_push(self, cursor: SyncExecutable, batch: PushBatch) -> list[Reference]:
@@ -116,4 +120,4 @@ class PushMixin(AppCore):
         if not batch.refs:
             return []
         stmt, params = batch.statement(self.models, notify=self.notifications)
-        return batch.references(cursor.execute(stmt, params).all())
+        return batch.references(self._sync_executable(cursor).execute(stmt, params).all())

@@ -4,19 +4,42 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from chancy.errors import ConfigurationError
 
-__all__ = ["conninfo", "make_async_engine", "make_sync_engine", "to_url"]
+__all__ = ["conninfo", "libpq_dsn", "make_async_engine", "make_sync_engine", "to_url"]
+
+
+def _keyword_url(dsn: str) -> sa.URL:
+    """A URL from a libpq keyword/value string such as ``host=db dbname=app user=me``."""
+    try:
+        params = psycopg.conninfo.conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError as exc:
+        raise ConfigurationError(f"Cannot parse database DSN {dsn!r}: {exc}") from exc
+    port = params.pop("port", None)
+    return sa.URL.create(
+        "postgresql",
+        username=params.pop("user", None),
+        password=params.pop("password", None),
+        host=params.pop("host", None),
+        port=int(port) if port else None,
+        database=params.pop("dbname", None),
+        query={k: str(v) for k, v in params.items()},
+    )
 
 
 def to_url(dsn: str | sa.URL) -> sa.URL:
-    """A ``postgresql+psycopg`` URL, whichever Postgres spelling the user gave.
+    """A ``postgresql+psycopg`` URL, whichever Postgres spelling the user gave: a URL
+    (``postgresql://``, ``postgres://``, ``postgresql+driver://``) or a libpq
+    keyword/value string (``host=db dbname=app``).
 
     One psycopg URL serves both the async and the sync engine.
     """
+    if isinstance(dsn, str) and "://" not in dsn and "=" in dsn:
+        return _keyword_url(dsn).set(drivername="postgresql+psycopg")
     try:
         url = sa.make_url(dsn)
     except sa.exc.ArgumentError as exc:
@@ -40,6 +63,20 @@ def make_async_engine(url: sa.URL, *, pool_size: int, **kwargs: Any) -> AsyncEng
 
 def make_sync_engine(url: sa.URL, *, pool_size: int, **kwargs: Any) -> sa.Engine:
     return sa.create_engine(url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True, **kwargs)
+
+
+def libpq_dsn(given: object, url: sa.URL) -> str:
+    """``Chancy.dsn``: the string the user passed when psycopg can use it as it is (a
+    ``postgresql://`` URL or a keyword/value string), else the libpq URL of ``url``
+    (for a SQLAlchemy URL, an engine or a Django setting), password included, as
+    upstream's attribute."""
+    if isinstance(given, str) and ("://" not in given or given.startswith(LIBPQ_SCHEMES)):
+        return given
+    return conninfo(url)
+
+
+#: URL schemes libpq (so psycopg) accepts.
+LIBPQ_SCHEMES = ("postgresql://", "postgres://")
 
 
 def conninfo(url: sa.URL) -> str:
