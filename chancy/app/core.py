@@ -128,6 +128,8 @@ class AppCore:
         """This prefix's mapped classes, for your own queries: ``select(app.models.Job)``."""
         return build_models(self.prefix)
 
+    _translating = False
+
     @property
     def engine(self) -> AsyncEngine:
         """The async engine (created on first use unless you passed your own)."""
@@ -135,6 +137,10 @@ class AppCore:
             self._engine = engines.make_async_engine(
                 self.url, pool_size=self.max_connection_pool_size
             )
+        if not self._translating:
+            # Also on an engine you passed in: its errors about our tables read better.
+            engines.translate_errors(self._engine, self.prefix)
+            self._translating = True
         return self._engine
 
     @property
@@ -144,6 +150,7 @@ class AppCore:
             self._sync_engine = engines.make_sync_engine(
                 self.url, pool_size=self.max_connection_pool_size
             )
+            engines.translate_errors(self._sync_engine, self.prefix)
         return self._sync_engine
 
     @property

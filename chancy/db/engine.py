@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from chancy.errors import ConfigurationError
+from chancy.errors import ConfigurationError, MigrationsNeededError
 
-__all__ = ["conninfo", "libpq_dsn", "make_async_engine", "make_sync_engine", "to_url"]
+__all__ = [
+    "conninfo",
+    "libpq_dsn",
+    "make_async_engine",
+    "make_sync_engine",
+    "to_url",
+    "translate_errors",
+]
+
+_MISSING_DATABASE = re.compile(r'database "(?P<name>[^"]+)" does not exist')
+_MISSING_RELATION = re.compile(r'relation "(?:[^".]+\.)?(?P<name>[^"]+)" does not exist')
 
 
 def _keyword_url(dsn: str) -> sa.URL:
@@ -99,3 +110,40 @@ def make_worker_engine(url: sa.URL, *, pool_size: int) -> AsyncEngine:
         pool_pre_ping=False,
         isolation_level="AUTOCOMMIT",
     )
+
+
+def translate_errors(engine: sa.Engine | AsyncEngine, prefix: str) -> None:
+    """Turn two raw driver errors a new user meets first into chancy errors that say
+    what to do, on every statement and connection of ``engine``:
+
+    * a missing table of this prefix ("relation ... does not exist": the app was used
+      before ``migrate()``) becomes :class:`~chancy.errors.MigrationsNeededError`;
+    * a DSN naming a database that does not exist becomes a
+      :class:`~chancy.errors.ConfigurationError` naming it.
+
+    Call it once per engine and prefix (an engine you pass in is shared, not replaced).
+    """
+    target = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+
+    def on_error(context: sa.engine.ExceptionContext) -> None:
+        error = translated(context.original_exception, prefix)
+        if error is not None:
+            raise error from context.original_exception
+
+    sa.event.listen(target, "handle_error", on_error)
+
+
+def translated(exc: BaseException, prefix: str) -> Exception | None:
+    """The chancy error for a driver error, or None to leave it as it is."""
+    if isinstance(exc, psycopg.errors.UndefinedTable):
+        found = _MISSING_RELATION.search(str(exc))
+        if found and found["name"].startswith(prefix):
+            return MigrationsNeededError(prefix, f" (table {found['name']!r} does not exist)")
+    elif isinstance(exc, psycopg.OperationalError):
+        found = _MISSING_DATABASE.search(str(exc))
+        if found:
+            return ConfigurationError(
+                f"The database {found['name']!r} named by the DSN does not exist. Create it "
+                f"(e.g. `createdb {found['name']}`) or fix the DSN."
+            )
+    return None
