@@ -72,6 +72,7 @@ class AppCore:
         notifications: bool = True,
         log: logging.Logger | None = None,
         no_default_plugins: bool = False,
+        strict_queues: bool = False,
     ) -> None:
         self.prefix = validate_prefix(prefix)
         if min_connection_pool_size < 0 or max_connection_pool_size < 1:
@@ -88,6 +89,8 @@ class AppCore:
         self.max_connection_pool_size = max_connection_pool_size
         self.poll_reconnect_timeout = poll_reconnect_timeout
         self.notifications = notifications
+        #: Refuse pushes to queues that were never declared (see README, TkTech/chancy#69).
+        self.strict_queues = strict_queues
         self.log = log or setup_default_logger()
         self._owns_engine = not isinstance(dsn, AsyncEngine)
         if isinstance(dsn, AsyncEngine):

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
 
 from chancy.app.core import AppCore, AsyncExecutable, SyncExecutable
+from chancy.db.statements import queues as queues_sql
 from chancy.db.statements.push import PushBatch
 from chancy.errors import ConfigurationError
 from chancy.job import IsAJob, Job, Reference, as_job
@@ -25,6 +26,18 @@ def _checked(jobs: Iterable[JobLike], batch_size: int) -> list[Job]:
     for job in checked:
         job.validate()
     return checked
+
+
+def _refuse_undeclared(batch: PushBatch, declared: Iterable[str]) -> None:
+    """With ``strict_queues``: no job goes to a queue no worker could ever serve."""
+    missing = sorted(set(batch.queues) - set(declared))
+    if missing:
+        raise ConfigurationError(
+            f"Queue {missing[0]!r} has not been declared, so no worker would run this job "
+            f"(strict_queues is on). Declare it first: await chancy.declare(Queue("
+            f"{missing[0]!r})), or `chancy queue declare {missing[0]}`."
+            + (f" Also undeclared: {missing[1:]!r}." if len(missing) > 1 else "")
+        )
 
 
 class PushMixin(AppCore):
@@ -86,9 +99,12 @@ class PushMixin(AppCore):
     async def _execute_push(self, cursor: AsyncExecutable, batch: PushBatch) -> list[Reference]:
         if not batch.refs:
             return []
+        cursor = self._executable(cursor)
+        if self.strict_queues:
+            stmt = queues_sql.build_declared_names(self.models, batch.queues)
+            _refuse_undeclared(batch, (await cursor.execute(stmt)).scalars())
         stmt, params = batch.statement(self.models, notify=self.notifications)
-        result = await self._executable(cursor).execute(stmt, params)
-        return batch.references(result.all())
+        return batch.references((await cursor.execute(stmt, params)).all())
 
     def sync_push(self, job: JobLike) -> Reference:
         """Sync version of :meth:`push`."""
@@ -119,5 +135,9 @@ class PushMixin(AppCore):
         """Sync twin of :meth:`_execute_push`: the same statement, without ``await``."""
         if not batch.refs:
             return []
+        cursor = self._sync_executable(cursor)
+        if self.strict_queues:
+            stmt = queues_sql.build_declared_names(self.models, batch.queues)
+            _refuse_undeclared(batch, cursor.execute(stmt).scalars())
         stmt, params = batch.statement(self.models, notify=self.notifications)
-        return batch.references(self._sync_executable(cursor).execute(stmt, params).all())
+        return batch.references(cursor.execute(stmt, params).all())
