@@ -182,8 +182,10 @@ class AppCore:
     def pool(self) -> driver.AsyncDriverPool:
         """psycopg connections from the engine's pool, as upstream's ``chancy.pool``::
 
-        async with chancy.pool.connection() as conn:   # a psycopg AsyncConnection
-            await chancy.push_ex(conn, job)              # committed when the block ends
+            async with chancy.pool.connection() as conn:  # a psycopg AsyncConnection
+                await chancy.push_ex(conn, job)             # committed when the block ends
+
+        Not a separate psycopg_pool: the connections are the SQLAlchemy engine's own.
         """
         return driver.AsyncDriverPool(lambda: self.engine)
 
