@@ -96,3 +96,43 @@ def test_with_base() -> None:
     kept = '<head><base href="/mine/"></head>'
     assert with_base(kept, "/x/") == kept
     assert with_base("<p>", '/"x/') == '<base href="/&quot;x/"><p>'
+
+
+async def test_cors_for_allowed_origins(app: Chancy, worker: Worker) -> None:
+    from tests.api.conftest import make_api
+
+    asgi = make_api(allow_origins=["https://ops.example"]).build_starlette_app(worker, app)
+    transport = httpx.ASGITransport(app=asgi)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        preflight = await client.options(
+            "/api/v1/jobs",
+            headers={
+                "Origin": "https://ops.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type",
+            },
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == "https://ops.example"
+        other = await client.get("/health", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+
+
+async def test_missing_table_is_explained(dsn: str, prefix: str) -> None:
+    """An Api left out of the app's plugins has no table; the error says how to fix it."""
+    from chancy.testing import isolated_chancy
+    from tests.api.conftest import login, make_api
+
+    api = make_api()
+    async with isolated_chancy(dsn, prefix=prefix, no_default_plugins=True) as bare:
+        worker = Worker(bare, register_signal_handlers=False)
+        asgi = api.build_starlette_app(worker, bare)
+        transport = httpx.ASGITransport(app=asgi)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            token = await login(client)
+            response = await client.get(
+                "/api/v1/jobs", headers={"Authorization": f"Bearer {token}"}
+            )
+        await worker.engine.dispose()
+    assert response.status_code == 500
+    assert "plugins=[...]" in response.json()["error"]

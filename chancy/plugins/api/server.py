@@ -138,6 +138,11 @@ class Api(Plugin):
 
     def build_starlette_app(self, worker: Worker, chancy: Chancy) -> Starlette:
         """The ASGI app (API, ``/metrics``, dashboard), without serving it."""
+        if chancy.plugins.get(self.get_identifier()) is not self:
+            chancy.log.warning(
+                "Api: this Api is not among the app's plugins, so chancy.migrate() does not "
+                "create its table; add it with Chancy(..., plugins=[api])."
+            )
         tokens = Tokens(chancy, self.secret_key, max_age=self.token_max_age)
         backend = TokenAuthBackend(tokens)
         routes: list[BaseRoute] = []
@@ -182,6 +187,10 @@ class Api(Plugin):
                         await _authenticate(websocket, backend)
                     except AuthenticationError:
                         await websocket.close(code=4401)
+                        return
+                    except ApiError as exc:
+                        log.error("Api: websocket %s refused: %s", route["path"], exc.message)
+                        await websocket.close(code=1011)
                         return
                 await endpoint(websocket, chancy=chancy, worker=worker)
 
