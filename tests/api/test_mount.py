@@ -136,3 +136,20 @@ async def test_missing_table_is_explained(dsn: str, prefix: str) -> None:
         await worker.engine.dispose()
     assert response.status_code == 500
     assert "plugins=[...]" in response.json()["error"]
+
+
+async def test_unreachable_database_is_503(worker: Worker) -> None:
+    """An app whose database is down answers 503 (and /health still answers)."""
+    from tests.api.conftest import make_api
+
+    down = Chancy("postgresql://nobody@127.0.0.1:1/none", no_default_plugins=True)
+    api = make_api()
+    down.plugins[api.get_identifier()] = api
+    transport = httpx.ASGITransport(app=api.build_starlette_app(worker, down))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/health")).status_code == 200
+        token = await login(client)
+        response = await client.get("/api/v1/queues", headers={"Authorization": f"Bearer {token}"})
+    await down.__aexit__(None, None, None)
+    assert response.status_code == 503
+    assert "unreachable" in response.json()["error"]

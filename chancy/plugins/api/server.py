@@ -211,6 +211,11 @@ class Api(Plugin):
                 # range): the client's input, not a server fault.
                 reason = str(exc.orig or exc).strip().splitlines()[0]
                 return error_response(422, f"The database refused a value: {reason}")
+            except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+                log.warning(
+                    "Api: %s %s: database unreachable (%s).", request.method, request.url.path, exc
+                )
+                return error_response(503, "The database is unreachable; try again shortly.")
             except Exception:
                 log.exception("Api: %s %s failed.", request.method, request.url.path)
                 return error_response(500, "Internal error; the worker's log has the details.")
