@@ -14,3 +14,8 @@ async def fail_until_marked(*, marker: str, note: str = "") -> str:
     if not Path(marker).exists():
         raise RuntimeError(f"marker {marker} is missing")
     return "done"
+
+
+async def charge_card(*, customer_id: int, amount: float) -> None:
+    """Always declined: gives the failed-jobs page (and the README's picture) some company."""
+    raise ValueError(f"card of customer {customer_id} declined for {amount:.2f}")

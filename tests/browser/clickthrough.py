@@ -10,8 +10,8 @@ from typing import Any
 
 from playwright.async_api import expect
 
-from chancy import Queue
-from tests.browser.conftest import PASSWORD, USERNAME, Pages, Served
+from chancy import Job, Queue
+from tests.browser.conftest import JOBS, PASSWORD, USERNAME, Pages, Served
 
 
 async def log_in(page: Any, pages: Pages, url: str) -> None:
@@ -33,6 +33,14 @@ async def open_failed_job(page: Any, pages: Pages, served: Served) -> None:
     await expect(row).to_be_visible()
     await expect(row.locator(".badge")).to_have_text("failed")
     await pages.shot(page, "jobs-failed")
+    # Search by function narrows the list as you type; clearing it brings the rest back.
+    rows = page.locator("tr[data-job-id]")
+    await expect(rows).to_have_count(4)
+    await page.fill("input[name=func]", "charge_card")
+    await expect(rows).to_have_count(3)
+    await expect(row).to_have_count(0)
+    await page.fill("input[name=func]", "")
+    await expect(rows).to_have_count(4)
     await row.locator("a.func").click()
     overview = page.locator("[data-testid=job-overview]")
     await expect(overview).to_contain_text(job_id)
@@ -95,7 +103,7 @@ async def open_workflow(page: Any, pages: Pages, served: Served) -> None:
     await pages.shot(page, "workflow")
 
 
-async def visit_other_pages(page: Any, pages: Pages) -> None:
+async def visit_other_pages(page: Any, pages: Pages, served: Served) -> None:
     """Workers (with the leader badge), crons, metrics and the live event stream."""
     await page.click("a[data-nav=workers]")
     await expect(page.locator("tr[data-worker] .badge-leader")).to_have_text("Leader")
@@ -105,11 +113,36 @@ async def visit_other_pages(page: Any, pages: Pages) -> None:
     await expect(row).to_contain_text("0 3 * * *")
     await pages.shot(page, "crons")
     await page.click("a[data-nav=metrics]")
-    await expect(page.locator("nav.metric-list")).to_be_visible()
+    await expect(page.locator("a.active[data-metric='global:status']")).to_be_visible()
+    await expect(page.locator(".metric[data-metric-key='global:status:succeeded']")).to_be_visible()
+    await page.click("a[data-metric='queue:default']")
+    throughput = page.locator(".metric[data-metric-key='queue:default:throughput']")
+    await expect(throughput.locator("svg.chart rect.bar").first).to_be_attached()
+    await page.select_option("select.resolution", "1min")
+    await expect(throughput.locator("svg.chart rect.bar").first).to_be_attached()
     await pages.shot(page, "metrics")
     await page.click("a[data-nav=events]")
     await expect(page.locator("[data-testid=ws-status]")).to_have_text("live")
+    await expect(page.locator("tr[data-event='chancy.connected']")).to_have_count(1)
+    # A job pushed now shows up as it happens.
+    await served.chancy.push(Job(func=f"{JOBS}.ok", queue="reports"))
+    await expect(page.locator("tr[data-event]").nth(1)).to_be_visible()
     await pages.shot(page, "events")
+
+
+async def delete_in_a_batch(page: Any, pages: Pages, served: Served) -> None:
+    """Select the declined charges on the failed tab and delete them together."""
+    await page.click("a[data-nav=jobs]")
+    await page.click("a[data-state=failed]")
+    rows = page.locator("tr[data-job-id]")
+    await expect(rows).to_have_count(3)  # the retried job has succeeded meanwhile
+    for ref in served.declined:
+        await page.check(f"tr[data-job-id='{ref.identifier}'] input[type=checkbox]")
+    await page.click(".batch-actions button[data-action=purge]")
+    await expect(rows).to_have_count(0)
+    await expect(page.locator("#flash")).to_contain_text("3 of 3")
+    for ref in served.declined:
+        assert await served.chancy.get_job(ref) is None
 
 
 async def click_through(page: Any, pages: Pages, served: Served) -> None:
@@ -118,4 +151,5 @@ async def click_through(page: Any, pages: Pages, served: Served) -> None:
     await retry_job(page, pages, served)
     await pause_and_resume_queue(page, pages, served)
     await open_workflow(page, pages, served)
-    await visit_other_pages(page, pages)
+    await visit_other_pages(page, pages, served)
+    await delete_in_a_batch(page, pages, served)

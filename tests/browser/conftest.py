@@ -26,12 +26,12 @@ from chancy.testing import isolated_chancy
 from chancy.worker import Worker
 
 try:
-    from chancy.plugins.api.auth import SimpleAuthBackend
     from playwright.async_api import async_playwright
 
     from chancy.plugins.api import Api
+    from chancy.plugins.api.auth import SimpleAuthBackend
     from chancy.plugins.cron import Cron
-    from chancy.plugins.leadership import ImmediateLeadership
+    from chancy.plugins.leadership import Leadership
     from chancy.plugins.metrics import Metrics
     from chancy.plugins.workflow import Workflow, WorkflowPlugin
 except ImportError as exc:  # pragma: no cover - the dev extra installs all of these
@@ -110,6 +110,14 @@ class Pages:
             ),
         )
         page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+        page.on(
+            "response",
+            lambda r: (
+                self.problems.append(f"HTTP {r.status} for {r.request.method} {r.url}")
+                if r.status >= 400
+                else None
+            ),
+        )
         return page
 
     async def shot(self, page: Any, name: str) -> Path:
@@ -143,6 +151,7 @@ class Served:
     url: str
     marker: Path
     failed_job: Any
+    declined: list[Any]
     workflow_id: Any
 
 
@@ -156,7 +165,13 @@ async def serving(dsn: str, tmp_path: Path, serve: ServeFn | None = None) -> Asy
     mounted in another Starlette app) and return that URL instead."""
     port = free_port()
     api = Api(port=port, authentication_backend=SimpleAuthBackend({USERNAME: PASSWORD}))
-    plugins = [ImmediateLeadership(), Metrics(sync_interval=1), WorkflowPlugin(), Cron(), api]
+    plugins = [
+        Leadership(poll_interval=1, timeout=5),
+        Metrics(sync_interval=1),
+        WorkflowPlugin(),
+        Cron(),
+        api,
+    ]
     async with isolated_chancy(dsn, plugins=plugins, no_default_plugins=True) as app:
         await app.declare(Queue("default", executor=ASYNC, concurrency=2, polling_interval=1))
         await app.declare(Queue("reports", executor=ASYNC, concurrency=1, polling_interval=1))
@@ -177,6 +192,17 @@ async def serving(dsn: str, tmp_path: Path, serve: ServeFn | None = None) -> Asy
                     max_attempts=1,
                 )
             )
+            declined = [
+                await app.push(job)
+                for job in [
+                    Job(
+                        func=f"{JOBS}.charge_card",
+                        kwargs={"customer_id": 1040 + n, "amount": 19.5 * (n + 1)},
+                        priority=n,
+                    )
+                    for n in range(3)
+                ]
+            ]
             workflow = Workflow("nightly-report")
             workflow.add("fetch", Job(func=f"{JOBS}.ok", queue="reports"))
             workflow.add_group(
@@ -195,11 +221,11 @@ async def serving(dsn: str, tmp_path: Path, serve: ServeFn | None = None) -> Asy
             await Cron.schedule(
                 app, "0 3 * * *", Job(func=f"{JOBS}.ok", queue="reports", unique_key="nightly")
             )
-            await app.wait_for_job(failed, interval=0.1, timeout=60)
+            await app.wait_for_jobs([failed, *declined], interval=0.1, timeout=60)
             await WorkflowPlugin.wait_for_workflow(app, workflow_id, interval=0.1, timeout=60)
             await wait_for_port(port)
             url = await serve(app, worker, api) if serve else f"http://127.0.0.1:{port}/"
-            yield Served(app, worker, api, url, marker, failed, workflow_id)
+            yield Served(app, worker, api, url, marker, failed, declined, workflow_id)
         finally:
             await worker.stop()
 
@@ -217,14 +243,18 @@ async def mounted_dashboard(dsn: str, tmp_path: Path) -> AsyncIterator[Served]:
     (as a FastAPI or Starlette user would), served by its own uvicorn."""
     import uvicorn
     from starlette.applications import Starlette
-    from starlette.responses import PlainTextResponse
+    from starlette.responses import HTMLResponse
     from starlette.routing import Mount, Route
 
     servers: list[tuple[Any, asyncio.Task[None]]] = []
 
     async def serve(app: Chancy, worker: Worker, api: Api) -> str:
-        async def home(request: Any) -> PlainTextResponse:
-            return PlainTextResponse("the host application")
+        async def home(request: Any) -> HTMLResponse:
+            # A page of its own (with an inline icon, so the browser asks for no favicon).
+            return HTMLResponse(
+                '<html><head><link rel="icon" href="data:,"></head>'
+                "<body>the host application</body></html>"
+            )
 
         host = Starlette(
             routes=[

@@ -17,7 +17,20 @@ export function toSeries(data, pick = "avg") {
   return points.sort((a, b) => a.t - b.t);
 }
 
-export function sparkline(points, { width = 120, height = 28, label = "trend" } = {}) {
+export const RESOLUTION_SECONDS = { "1min": 60, "5min": 300, "1hour": 3600, "1day": 86400 };
+
+/** The time span the API serves by default for a resolution: its newest 60 buckets. */
+export function windowFor(resolution, buckets = 60) {
+  const width = bucketMs(resolution);
+  const end = Math.ceil(Date.now() / width) * width;
+  return { start: end - buckets * width, end };
+}
+
+export function bucketMs(resolution) {
+  return (RESOLUTION_SECONDS[resolution] || 300) * 1000;
+}
+
+export function sparkline(points, { width = 120, height = 28, label = "trend", window } = {}) {
   const box = svg("svg", {
     class: "sparkline", width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": label,
   });
@@ -26,10 +39,10 @@ export function sparkline(points, { width = 120, height = 28, label = "trend" } 
     return box;
   }
   const max = Math.max(...points.map((p) => p.v), 1);
-  const t0 = points[0].t.getTime();
-  const span = Math.max(points[points.length - 1].t.getTime() - t0, 1);
+  const t0 = window ? window.start : points[0].t.getTime();
+  const span = Math.max((window ? window.end : points[points.length - 1].t.getTime()) - t0, 1);
   const xy = points.map((p) => [
-    points.length === 1 ? width / 2 : ((p.t.getTime() - t0) / span) * (width - 2) + 1,
+    points.length === 1 && !window ? width / 2 : ((p.t.getTime() - t0) / span) * (width - 2) + 1,
     height - 2 - (p.v / max) * (height - 4),
   ]);
   const line = xy.map(([x, y], i) => `${i ? "L" : "M"}${x.toFixed(1)},${y.toFixed(1)}`).join("");
@@ -57,10 +70,16 @@ function shortTime(d, spanMs) {
 
 /**
  * A time-series chart: series is [{name, points}], drawn as lines with markers.
- * `unit` is appended to the axis labels (e.g. "s").
+ * `unit` is appended to the axis labels (e.g. "s"); `window` ({start, end} in ms) fixes
+ * the time axis, so a metric with few buckets still shows where in the window they fall.
+ * With `bucketMs`, the first series is drawn as bars of that width (for counters).
  */
-export function timeChart(series, { width = 960, height = 240, unit = "", title = "" } = {}) {
+export function timeChart(series, { width = 960, height = 240, unit = "", title = "", window, bucketMs } = {}) {
   const pad = { l: 48, r: 12, t: 12, b: 26 };
+  if (window) {
+    const inside = (p) => p.t.getTime() >= window.start && p.t.getTime() <= window.end;
+    series = series.map((s) => ({ ...s, points: s.points.filter(inside) }));
+  }
   const all = series.flatMap((s) => s.points);
   const root = svg("svg", {
     class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title || "chart",
@@ -70,13 +89,13 @@ export function timeChart(series, { width = 960, height = 240, unit = "", title 
       "No data in this window yet"));
     return h("div", { class: "chart-wrap" }, root);
   }
-  const tMin = Math.min(...all.map((p) => p.t.getTime()));
-  const tMax = Math.max(...all.map((p) => p.t.getTime()));
+  const tMin = window ? window.start : Math.min(...all.map((p) => p.t.getTime()));
+  const tMax = window ? window.end : Math.max(...all.map((p) => p.t.getTime()));
   const span = Math.max(tMax - tMin, 1);
   const vMax = niceMax(Math.max(...all.map((p) => p.v)));
   const plotW = width - pad.l - pad.r;
   const plotH = height - pad.t - pad.b;
-  const x = (t) => pad.l + (all.length === 1 ? plotW / 2 : ((t.getTime() - tMin) / span) * plotW);
+  const x = (t) => pad.l + (tMax === tMin ? plotW / 2 : ((t.getTime() - tMin) / span) * plotW);
   const y = (v) => pad.t + plotH - (v / vMax) * plotH;
 
   for (let i = 0; i <= 4; i++) {
@@ -85,11 +104,21 @@ export function timeChart(series, { width = 960, height = 240, unit = "", title 
     root.appendChild(svg("text", { x: pad.l - 6, y: y(v) + 4, "text-anchor": "end", class: "axis" },
       `${formatNumber(v)}${unit}`));
   }
-  const ticks = Math.min(5, all.length);
+  const ticks = window ? 5 : Math.min(5, all.length);
   for (let i = 0; i < ticks; i++) {
     const t = new Date(tMin + (span * i) / Math.max(ticks - 1, 1));
     root.appendChild(svg("text", { x: x(t), y: height - 8, "text-anchor": "middle", class: "axis" },
       shortTime(t, span)));
+  }
+  if (bucketMs) {
+    // Counters: one bar per bucket (a bucket without samples is a zero, not a gap to bridge).
+    const barW = Math.max((plotW * bucketMs) / span - 1, 1.5);
+    for (const p of series[0].points) {
+      root.appendChild(svg("rect", {
+        x: x(p.t), y: y(p.v), width: barW, height: Math.max(y(0) - y(p.v), 0), class: "bar series-0",
+      }, svg("title", null, `${series[0].name}: ${formatNumber(p.v)}${unit} at ${formatTime(p.t)}`)));
+    }
+    return h("div", { class: "chart-wrap" }, root);
   }
   series.forEach((s, index) => {
     const pts = [...s.points].sort((a, b) => a.t - b.t);

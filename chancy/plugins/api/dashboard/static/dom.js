@@ -111,6 +111,12 @@ export function formatNumber(n, digits = 2) {
   return Number.isInteger(n) ? String(n) : String(Number(n.toFixed(digits)));
 }
 
+/** The last 8 hex digits of an id: chancy's ids are UUIDv7, whose start is a timestamp
+ * shared by every job pushed in the same moment, while the end is random. */
+export function shortId(id) {
+  return String(id).replace(/-/g, "").slice(-8);
+}
+
 export function prettyJson(value) {
   return JSON.stringify(value ?? null, null, 2);
 }

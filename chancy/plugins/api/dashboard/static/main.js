@@ -16,7 +16,7 @@ import * as queues from "./page-queues.js";
 import * as workers from "./page-workers.js";
 import * as workflow from "./page-workflow.js";
 import * as workflows from "./page-workflows.js";
-import { handleError, href, navigate } from "./ui.js";
+import { clearStaleFlash, handleError, href, navigate } from "./ui.js";
 
 const ROUTES = [
   [/^login$/, login],
@@ -111,6 +111,7 @@ async function route() {
   const timers = [];
   controller.signal.addEventListener("abort", () => timers.forEach(clearInterval));
   const { path, page, params } = parseRoute();
+  clearStaleFlash();
   const main = document.getElementById("main");
   if (path !== "login" && !getToken()) {
     navigate("login");

@@ -1,7 +1,7 @@
 // Jobs by state, searchable by function and queue, refreshed every few seconds.
 
 import { asList, get, post } from "./api.js";
-import { badge, dataTable, field, h, loading, mount, pageHeader, timeEl } from "./dom.js";
+import { badge, dataTable, field, h, loading, mount, pageHeader, shortId, timeEl } from "./dom.js";
 import { flash, handleError, href } from "./ui.js";
 
 export const STATES = ["pending", "running", "succeeded", "failed", "retrying"];
@@ -21,10 +21,6 @@ function timeColumn(state) {
 export function showQueue(name) {
   filters.queue = name;
   filters.func = "";
-}
-
-export function shortId(id) {
-  return String(id).slice(0, 8);
 }
 
 export async function render(ctx) {

@@ -2,7 +2,7 @@
 
 import { fetchMetrics, get } from "./api.js";
 import { card, formatNumber, h, mount, pageHeader } from "./dom.js";
-import { resolutionSelect, timeChart, toSeries } from "./charts.js";
+import { bucketMs, resolutionSelect, timeChart, toSeries, windowFor } from "./charts.js";
 import { handleError, href } from "./ui.js";
 
 let resolution = "5min";
@@ -44,14 +44,20 @@ function metricChart(key, metric) {
   return h("div", { class: "metric", "data-metric-key": key },
     h("h3", null, h("span", { class: "mono" }, key), " ", h("span", { class: "badge badge-tag" }, metric.type || "?"),
       latest ? h("span", { class: "muted" }, ` latest ${formatNumber(latest.v)}${unit}`) : null),
-    timeChart(series, { unit, title: key }));
+    timeChart(series, {
+      unit, title: key, window: windowFor(resolution), bucketMs: metric.type === "counter" ? bucketMs(resolution) : null,
+    }));
 }
 
 export async function render(ctx) {
   const listing = await get("metrics", null, ctx.signal);
   if (!ctx.active) return;
   const cats = categories(listing);
-  const selected = ctx.params.key || null;
+  // Without a choice, show the overall job outcomes (or the first metric there is).
+  const first = Object.keys(cats).sort()[0];
+  const selected = ctx.params.key
+    || (cats.global && cats.global.includes("status") ? "global:status" : first && `${first}:${cats[first][0]}`)
+    || null;
   const chartArea = h("div", { class: "metric-charts" });
 
   async function draw() {

@@ -2,7 +2,7 @@
 
 import { ApiError, asList, del, fetchMetrics, get, hasPlugin, patch, post } from "./api.js";
 import { badge, card, codeBlock, dataTable, h, kvTable, mount, pageHeader, prettyJson, timeEl } from "./dom.js";
-import { resolutionSelect, timeChart, toSeries } from "./charts.js";
+import { bucketMs, resolutionSelect, timeChart, toSeries, windowFor } from "./charts.js";
 import { flash, handleError, href, navigate } from "./ui.js";
 import { confirmDialog } from "./widgets.js";
 import { showQueue } from "./page-jobs.js";
@@ -16,17 +16,16 @@ async function chartsCard(ctx, name) {
   async function draw() {
     const metrics = await fetchMetrics(`queue:${name}`, resolution, ctx.signal);
     if (!ctx.active) return;
-    const counters = Object.entries(metrics).filter(([, m]) => m.type === "counter");
-    const throughput = counters.filter(([k]) => k.endsWith(":throughput"));
-    const states = counters.filter(([k]) => !k.endsWith(":throughput"));
+    const throughput = metrics[`queue:${name}:throughput`];
     const timing = metrics[`queue:${name}:execution_time`];
+    const window = windowFor(resolution);
     area.replaceChildren(
-      h("h3", null, "Throughput and outcomes (jobs per bucket)"),
-      timeChart([...throughput, ...states].map(([k, m]) => ({ name: k.split(":").pop(), points: toSeries(m.data) })),
-        { title: `${name} throughput` }),
+      h("h3", null, "Throughput (jobs per bucket)"),
+      timeChart([{ name: "throughput", points: toSeries(throughput ? throughput.data : []) }],
+        { title: `${name} throughput`, window, bucketMs: bucketMs(resolution) }),
       h("h3", null, "Execution time (average)"),
       timeChart(timing ? [{ name: "avg", points: toSeries(timing.data, "avg") }, { name: "max", points: toSeries(timing.data, "max") }] : [],
-        { unit: "s", title: `${name} execution time` }));
+        { unit: "s", title: `${name} execution time`, window }));
   }
   await draw();
   ctx.every(15000, () => { if (!document.hidden) draw().catch(() => {}); });

@@ -2,7 +2,7 @@
 
 import { asList, fetchMetrics, get, hasPlugin, post } from "./api.js";
 import { badge, card, dataTable, h, mount, pageHeader } from "./dom.js";
-import { sparkline, toSeries } from "./charts.js";
+import { sparkline, toSeries, windowFor } from "./charts.js";
 import { flash, handleError, href } from "./ui.js";
 import { queueFields, readQueueForm } from "./page-queue-form.js";
 
@@ -63,7 +63,7 @@ export async function render(ctx) {
       const key = `queue:${name}:throughput`;
       fetchMetrics(key, "1min", ctx.signal).then((metrics) => {
         const metric = metrics[key];
-        if (ctx.active) slot.replaceChildren(sparkline(toSeries(metric ? metric.data : []), { label: `${name} throughput` }));
+        if (ctx.active) slot.replaceChildren(sparkline(toSeries(metric ? metric.data : []), { label: `${name} throughput`, window: windowFor("1min") }));
       }).catch(() => {});
     }
   }

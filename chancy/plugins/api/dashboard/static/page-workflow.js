@@ -2,7 +2,7 @@
 
 import { get } from "./api.js";
 import { renderDag } from "./dag.js";
-import { badge, card, dataTable, field, h, kvTable, mount, pageHeader, stateBadge, timeEl } from "./dom.js";
+import { badge, card, dataTable, field, h, kvTable, mount, pageHeader, shortId, stateBadge, timeEl } from "./dom.js";
 import { handleError, href } from "./ui.js";
 
 /** Steps as a list whatever the server sent (upstream: a mapping by step id). */
@@ -37,7 +37,7 @@ export async function render(ctx) {
           { label: "Function", cell: (s) => h("span", { class: "mono func" }, s.func || "—") },
           { label: "Depends on", cell: (s) => (s.deps.length ? s.deps.join(", ") : "—") },
           { label: "State", cell: (s) => stateBadge(s.state) },
-          { label: "Job", cell: (s) => (s.jobId ? h("a", { href: href(`job/${s.jobId}`), class: "mono" }, String(s.jobId).slice(0, 8)) : h("span", { class: "muted" }, "not pushed")) },
+          { label: "Job", cell: (s) => (s.jobId ? h("a", { href: href(`job/${s.jobId}`), class: "mono" }, shortId(s.jobId)) : h("span", { class: "muted" }, "not pushed")) },
         ], steps, { empty: "This workflow has no steps.", rowAttrs: (s) => ({ "data-step": s.id }) })),
         card("Workflow", kvTable([
           ["ID", h("span", { class: "mono" }, String(workflow.id))],

@@ -16,8 +16,16 @@ export function flash(message, kind = "info") {
   const area = document.getElementById("flash");
   const note = h("div", { class: `alert alert-${kind}`, role: "status" }, message,
     h("button", { class: "link close", "aria-label": "Dismiss", onclick: () => note.remove() }, "×"));
+  note.dataset.at = String(Date.now());
   area.replaceChildren(note);
   setTimeout(() => note.remove(), 6000);
+}
+
+/** Drop messages of earlier pages; one flashed just now (an action that navigates) stays. */
+export function clearStaleFlash() {
+  for (const note of document.querySelectorAll("#flash .alert")) {
+    if (Date.now() - Number(note.dataset.at || 0) > 1000) note.remove();
+  }
 }
 
 /** What a page does with a failed request: log in again, or show the message. */
