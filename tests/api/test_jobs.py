@@ -222,3 +222,9 @@ async def test_unknown_api_path_is_json_404(authed: httpx.AsyncClient) -> None:
     response = await authed.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert "No API endpoint" in response.json()["error"]
+
+
+async def test_wrong_method_is_json_405(authed: httpx.AsyncClient) -> None:
+    response = await authed.put("/api/v1/jobs")
+    assert response.status_code == 405
+    assert "Method Not Allowed" in response.json()["error"]

@@ -72,17 +72,10 @@ async def scrape(chancy: Chancy) -> list[Metric]:
         counts = (await conn.execute(prom_sql.build_job_counts(models))).all()
         backlog = (await conn.execute(prom_sql.build_queue_backlog(models))).all()
         finished = (await conn.execute(prom_sql.build_recently_finished(models, WINDOW))).all()
-        run_rows, wait_rows = (
-            [
-                dict(r._mapping)
-                for r in (
-                    await conn.execute(
-                        prom_sql.build_duration_buckets(models, kind, WINDOW, BUCKETS)
-                    )
-                ).all()
-            ]
-            for kind in ("run", "wait")
-        )
+        histograms = {}
+        for kind in ("run", "wait"):
+            stmt = prom_sql.build_duration_buckets(models, kind, WINDOW, BUCKETS)
+            histograms[kind] = [dict(r._mapping) for r in (await conn.execute(stmt)).all()]
     workers = await chancy.get_all_workers()
 
     jobs = GaugeMetricFamily(
@@ -134,13 +127,13 @@ async def scrape(chancy: Chancy) -> list[Metric]:
         _histogram(
             "chancy_job_run_seconds",
             f"Run time of jobs finished in the last {WINDOW} seconds (start to completion).",
-            run_rows,
+            histograms["run"],
         ),
         _histogram(
             "chancy_job_wait_seconds",
             f"Push-to-start latency of jobs started in the last {WINDOW} seconds "
             "(from becoming due to being claimed).",
-            wait_rows,
+            histograms["wait"],
         ),
         worker_count,
         leader,

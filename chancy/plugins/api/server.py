@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.authentication import AuthenticationError
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -111,6 +112,7 @@ class Api(Plugin):
         self.host = host
         self.debug = debug
         self.allow_origins = list(allow_origins or [])
+        self._generated_key = secret_key is None
         self.secret_key = secret_key or secrets.token_urlsafe(32)
         self.authentication_backend = authentication_backend
         self.metrics_auth = metrics_auth
@@ -136,6 +138,11 @@ class Api(Plugin):
 
     def build_starlette_app(self, worker: Worker, chancy: Chancy) -> Starlette:
         """The ASGI app (API, ``/metrics``, dashboard), without serving it."""
+        if chancy.plugins.get(self.get_identifier()) is not self:
+            chancy.log.warning(
+                "Api: this Api is not among the app's plugins, so chancy.migrate() does not "
+                "create its table; add it with Chancy(..., plugins=[api])."
+            )
         tokens = Tokens(chancy, self.secret_key, max_age=self.token_max_age)
         backend = TokenAuthBackend(tokens)
         routes: list[BaseRoute] = []
@@ -154,7 +161,12 @@ class Api(Plugin):
                     allow_credentials=False,
                 )
             )
-        app = Starlette(debug=self.debug, routes=routes, middleware=middleware)
+        app = Starlette(
+            debug=self.debug,
+            routes=routes,
+            middleware=middleware,
+            exception_handlers={HTTPException: _http_error},
+        )
         app.state.api = self
         app.state.tokens = tokens
         app.state.chancy = chancy
@@ -175,6 +187,10 @@ class Api(Plugin):
                         await _authenticate(websocket, backend)
                     except AuthenticationError:
                         await websocket.close(code=4401)
+                        return
+                    except ApiError as exc:
+                        log.error("Api: websocket %s refused: %s", route["path"], exc.message)
+                        await websocket.close(code=1011)
                         return
                 await endpoint(websocket, chancy=chancy, worker=worker)
 
@@ -203,6 +219,11 @@ class Api(Plugin):
         from chancy.plugins.api.serving import listening_socket, serve
 
         app = self.build_starlette_app(worker, chancy)
+        if self._generated_key:
+            chancy.log.warning(
+                "Api: no secret_key given, so a random one signs tokens: they work only on "
+                "this worker, until it restarts. Pass the same secret_key to every worker."
+            )
         with listening_socket(self.host, self.port) as sock:
             self.port = sock.getsockname()[1]
             chancy.log.info("Dashboard running at http://%s:%s", self.host, self.port)
@@ -225,3 +246,10 @@ async def _authenticate(conn: Request | WebSocket, backend: TokenAuthBackend) ->
     if found is None:
         raise AuthenticationError(NOT_AUTHENTICATED)
     conn.scope["auth"], conn.scope["user"] = found
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Routing errors (a wrong method, say) as JSON like every other API error."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    detail = exc.detail if isinstance(exc, HTTPException) else "Internal error"
+    return error_response(status, f"{detail}: {request.method} {request.url.path}")

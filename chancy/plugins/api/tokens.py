@@ -15,11 +15,13 @@ import datetime as dt
 import secrets
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from starlette.authentication import AuthenticationError
 
 from chancy.db.plugin_models.api import build_api_models
 from chancy.db.statements import api as api_sql
+from chancy.plugins.api.http import ApiError
 
 if TYPE_CHECKING:
     from chancy.app import Chancy
@@ -66,8 +68,18 @@ class Tokens:
         """The claims of a token that is valid and not revoked; AuthenticationError if not."""
         claims = self.read(token)
         am = build_api_models(self.chancy.models)
-        async with self.chancy.engine.connect() as conn:
-            revoked = (await conn.execute(api_sql.build_is_revoked(am, claims.token_id))).first()
+        try:
+            async with self.chancy.engine.connect() as conn:
+                stmt = api_sql.build_is_revoked(am, claims.token_id)
+                revoked = (await conn.execute(stmt)).first()
+        except sa.exc.ProgrammingError as exc:
+            if am.RevokedToken.__tablename__ not in str(exc):
+                raise
+            raise ApiError(
+                500,
+                f"The Api's table {am.RevokedToken.__tablename__} is missing: put the Api in "
+                "Chancy(plugins=[...]) and run chancy.migrate() (or `chancy misc migrate`).",
+            ) from None
         if revoked is not None:
             raise AuthenticationError("The token was revoked by a logout; log in again.")
         return claims
