@@ -11,7 +11,7 @@ from typing import Any
 from playwright.async_api import expect
 
 from chancy import Job, Queue
-from tests.browser.conftest import JOBS, PASSWORD, USERNAME, Pages, Served
+from tests.browser.conftest import ASYNC, JOBS, PASSWORD, USERNAME, Pages, Served
 
 
 async def log_in(page: Any, pages: Pages, url: str) -> None:
@@ -84,6 +84,15 @@ async def pause_and_resume_queue(page: Any, pages: Pages, served: Served) -> Non
     await expect(settings.locator(".badge").first).to_have_text("active")
     queue = await served.chancy.get_queue("default")
     assert queue.state == Queue.State.ACTIVE
+    # The edit form sends only what changed.
+    form = page.locator("[data-testid=edit-queue]")
+    await form.locator("input[name=concurrency]").fill("3")
+    await form.locator("input[name=tags]").fill(".*, gpu")
+    await form.locator("button[type=submit]").click()
+    await expect(page.locator("#flash")).to_contain_text("Queue default updated.")
+    await expect(settings).to_contain_text("gpu")
+    queue = await served.chancy.get_queue("default")
+    assert (queue.concurrency, queue.tags, queue.executor) == (3, {".*", "gpu"}, ASYNC)
 
 
 async def open_workflow(page: Any, pages: Pages, served: Served) -> None:

@@ -4,7 +4,7 @@ import { del, get, post } from "./api.js";
 import {
   badge, card, codeBlock, field, formatTime, h, kvTable, mount, pageHeader, prettyJson, timeEl,
 } from "./dom.js";
-import { flash, handleError, href, navigate } from "./ui.js";
+import { flash, handleError, href, navigate, reportError } from "./ui.js";
 import { confirmDialog } from "./widgets.js";
 
 const ACTIVE = new Set(["pending", "running", "retrying"]);
@@ -46,7 +46,7 @@ export async function render(ctx) {
       job = await get(`jobs/${encodeURIComponent(id)}`, null, ctx.signal);
       draw();
     } catch (e) {
-      handleError(e, ctx);
+      reportError(e, ctx);
     }
   }
 
@@ -66,7 +66,7 @@ export async function render(ctx) {
             flash("Job deleted.", "success");
             navigate(`jobs/${state}`);
           } catch (e) {
-            handleError(e, ctx);
+            reportError(e, ctx);
           }
         } }, "Delete"),
     ];

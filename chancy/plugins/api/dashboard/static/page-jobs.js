@@ -2,7 +2,7 @@
 
 import { asList, get, post } from "./api.js";
 import { badge, dataTable, field, h, loading, mount, pageHeader, shortId, timeEl } from "./dom.js";
-import { flash, handleError, href } from "./ui.js";
+import { flash, handleError, href, reportError } from "./ui.js";
 
 export const STATES = ["pending", "running", "succeeded", "failed", "retrying"];
 const REFRESH_MS = 5000;
@@ -55,7 +55,7 @@ export async function render(ctx) {
       selected.clear();
       await load(false);
     } catch (e) {
-      handleError(e, ctx);
+      reportError(e, ctx);
     }
   }
 
@@ -99,7 +99,6 @@ export async function render(ctx) {
       rows = rows.concat(page);
       exhausted = page.length < PAGE;
     } else {
-      // A refresh keeps however many rows were loaded, at least one page.
       rows = page;
       exhausted = page.length < PAGE;
     }
@@ -125,7 +124,8 @@ export async function render(ctx) {
 
   await load(false);
   ctx.every(REFRESH_MS, () => {
-    if (filters.auto && !document.hidden) load(false).catch((e) => handleError(e, ctx));
+    // Refreshing shows the newest page again, so it pauses while older pages are loaded.
+    if (filters.auto && !document.hidden && rows.length <= PAGE) load(false).catch((e) => handleError(e, ctx));
   });
 
   // Suggestions are a convenience: the page works without them.

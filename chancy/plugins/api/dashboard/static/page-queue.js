@@ -1,9 +1,9 @@
 // One queue: settings, pause/resume, an edit form, metric charts and its workers.
 
-import { ApiError, asList, del, fetchMetrics, get, hasPlugin, patch, post } from "./api.js";
+import { ApiError, AuthRequired, asList, del, fetchMetrics, get, hasPlugin, patch, post } from "./api.js";
 import { badge, card, codeBlock, dataTable, h, kvTable, mount, pageHeader, prettyJson, timeEl } from "./dom.js";
 import { bucketMs, resolutionSelect, timeChart, toSeries, windowFor } from "./charts.js";
-import { flash, handleError, href, navigate } from "./ui.js";
+import { flash, handleError, href, navigate, reload, reportError } from "./ui.js";
 import { confirmDialog } from "./widgets.js";
 import { showQueue } from "./page-jobs.js";
 import { queueFields, readQueueForm } from "./page-queue-form.js";
@@ -41,7 +41,6 @@ export async function render(ctx) {
   if (!queue) throw new ApiError(404, `No queue named ${name}.`);
   const workers = asList(await get("workers", null, ctx.signal), "workers")
     .filter((w) => (w.queues || []).includes(name));
-  const reload = () => render(ctx).catch((e) => handleError(e, ctx));
   const path = `queues/${encodeURIComponent(name)}`;
 
   const paused = queue.state === "paused";
@@ -49,14 +48,14 @@ export async function render(ctx) {
   const pauseControls = paused
     ? h("button", { class: "primary", "data-action": "resume",
       onclick: async () => {
-        try { await post(`${path}/resume`); flash(`Queue ${name} resumed.`, "success"); reload(); } catch (e) { handleError(e, ctx); }
+        try { await post(`${path}/resume`); flash(`Queue ${name} resumed.`, "success"); reload(); } catch (e) { reportError(e, ctx); }
       } }, "Resume")
     : h("span", { class: "pause-controls" },
       h("label", { class: "inline muted" }, "until ", resumeAt),
       h("button", { "data-action": "pause",
         onclick: async () => {
           const body = { resume_at: resumeAt.value ? new Date(resumeAt.value).toISOString() : null };
-          try { await post(`${path}/pause`, body); flash(`Queue ${name} paused.`, "success"); reload(); } catch (e) { handleError(e, ctx); }
+          try { await post(`${path}/pause`, body); flash(`Queue ${name} paused.`, "success"); reload(); } catch (e) { reportError(e, ctx); }
         } }, "Pause"));
   const purge = h("input", { type: "checkbox", name: "purge_jobs" });
   const deleteButton = h("button", { class: "danger", "data-action": "delete-queue",
@@ -67,7 +66,7 @@ export async function render(ctx) {
         await del(path, purge.checked ? { purge_jobs: "true" } : null);
         flash(`Queue ${name} deleted.`, "success");
         navigate("queues");
-      } catch (e) { handleError(e, ctx); }
+      } catch (e) { reportError(e, ctx); }
     } }, "Delete");
 
   const settings = kvTable([
@@ -94,7 +93,7 @@ export async function render(ctx) {
       flash(`Queue ${name} updated.`, "success");
       reload();
     } catch (e) {
-      if (e instanceof ApiError && (e.status === 401 || e.status === 403)) return handleError(e, ctx);
+      if (e instanceof AuthRequired) return handleError(e, ctx);
       error.textContent = e.message;
       error.hidden = false;
     }

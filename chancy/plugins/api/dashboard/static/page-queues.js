@@ -1,6 +1,6 @@
 // Queues: state, tags, settings and a throughput sparkline each; a form to declare one.
 
-import { asList, fetchMetrics, get, hasPlugin, post } from "./api.js";
+import { AuthRequired, asList, fetchMetrics, get, hasPlugin, post } from "./api.js";
 import { badge, card, dataTable, h, mount, pageHeader } from "./dom.js";
 import { sparkline, toSeries, windowFor } from "./charts.js";
 import { flash, handleError, href } from "./ui.js";
@@ -29,7 +29,7 @@ function createForm(ctx, reload) {
       flash(`Queue ${body.name} created.`, "success");
       await reload();
     } catch (e) {
-      if (e.status === undefined || e.status === 401 || e.status === 403) return handleError(e, ctx);
+      if (e instanceof AuthRequired) return handleError(e, ctx);
       error.textContent = e.message;
       error.hidden = false;
     }

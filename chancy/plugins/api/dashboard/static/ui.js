@@ -28,7 +28,22 @@ export function clearStaleFlash() {
   }
 }
 
-/** What a page does with a failed request: log in again, or show the message. */
+/** Show the page again from scratch (after an action that changed what it shows). */
+export function reload() {
+  window.dispatchEvent(new HashChangeEvent("hashchange"));
+}
+
+/** A failed action (retry, pause ...): log in again, or say why in a message; the page stays. */
+export function reportError(error, ctx) {
+  if (ctx && !ctx.active) return;
+  if (error instanceof AuthRequired || (error && error.name === "AbortError")) {
+    handleError(error, ctx);
+    return;
+  }
+  flash(error && error.message ? error.message : String(error), "error");
+}
+
+/** A page that could not load: log in again, or show the message instead of the page. */
 export function handleError(error, ctx) {
   if (ctx && !ctx.active) return;
   if (error instanceof AuthRequired) {
