@@ -86,9 +86,19 @@ async def test_themes_follow_the_system_and_the_toggle(dashboard: Served, pages:
         return sum(int(x) for x in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3])
 
     assert brightness(dark) < 150 < brightness(light)
-    # The choice survives a reload.
+    # The choice survives a reload; the busiest pages, in the dark.
     await page.reload()
     await expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    await page.click("a[data-state=failed]")
+    await page.click(f"tr[data-job-id='{dashboard.failed_job.identifier}'] a.func")
+    await expect(page.locator("details.error[open] pre.traceback")).to_be_visible()
+    await pages.shot(page, "job-dark")
+    await page.goto(f"{dashboard.url}#/workflows/{dashboard.workflow_id}")
+    await expect(page.locator("svg.dag g.dag-node")).to_have_count(4)
+    await pages.shot(page, "workflow-dark")
+    await page.goto(f"{dashboard.url}#/queues/default")
+    await expect(page.locator("svg.chart").first).to_be_visible()
+    await pages.shot(page, "queue-dark")
 
 
 async def test_logged_out_visitors_see_the_login_page(dashboard: Served, pages: Pages) -> None:
