@@ -1,8 +1,8 @@
 // DOM building and formatting helpers.
 //
 // Every page builds its elements through h()/svg(): strings become text nodes, so job data
-// (kwargs, tracebacks, function names) is never parsed as HTML. Nothing in the dashboard
-// assigns innerHTML.
+// (kwargs, tracebacks, function names) is never parsed as HTML, and no module turns a string
+// into markup (tests/browser/test_dashboard_files.py checks for the HTML-parsing sinks).
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 
