@@ -228,3 +228,21 @@ async def test_wrong_method_is_json_405(authed: httpx.AsyncClient) -> None:
     response = await authed.put("/api/v1/jobs")
     assert response.status_code == 405
     assert "Method Not Allowed" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params"),
+    [
+        ("GET", "/api/v1/jobs", {"queue": "a\x00b"}),
+        ("GET", "/api/v1/jobs", {"func": "a\x00b"}),
+        ("GET", "/api/v1/jobs", {"filters": json.dumps([["queue", "==", "a\x00"]])}),
+        ("GET", "/api/v1/jobs", {"filters": json.dumps([["priority", ">", 10**30]])}),
+        ("GET", "/api/v1/queues/a%00b", {}),
+    ],
+)
+async def test_values_the_database_refuses_are_422(
+    authed: httpx.AsyncClient, method: str, path: str, params: dict
+) -> None:
+    response = await authed.request(method, path, params=params)
+    assert response.status_code == 422, response.text
+    assert "error" in response.json()

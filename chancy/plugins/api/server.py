@@ -11,6 +11,7 @@ import asyncio
 import secrets
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.authentication import AuthenticationError
 from starlette.exceptions import HTTPException
@@ -205,6 +206,11 @@ class Api(Plugin):
                 return exc.response()
             except AuthenticationError as exc:
                 return error_response(401, str(exc) or NOT_AUTHENTICATED)
+            except sa.exc.DataError as exc:
+                # Postgres refused a value from the request (a NUL byte, a number out of
+                # range): the client's input, not a server fault.
+                reason = str(exc.orig or exc).strip().splitlines()[0]
+                return error_response(422, f"The database refused a value: {reason}")
             except Exception:
                 log.exception("Api: %s %s failed.", request.method, request.url.path)
                 return error_response(500, "Internal error; the worker's log has the details.")
