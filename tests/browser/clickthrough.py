@@ -137,6 +137,10 @@ async def visit_other_pages(page: Any, pages: Pages, served: Served) -> None:
     await served.chancy.push(Job(func=f"{JOBS}.ok", queue="reports"))
     await expect(page.locator("tr[data-event]").nth(1)).to_be_visible()
     await pages.shot(page, "events")
+    await page.click("a[data-nav=system]")
+    await expect(page.locator("[data-testid=system-versions]")).to_contain_text("PostgreSQL")
+    await expect(page.locator("tr[data-plugin='chancy.api']")).to_be_visible()
+    await pages.shot(page, "system")
 
 
 async def delete_in_a_batch(page: Any, pages: Pages, served: Served) -> None:

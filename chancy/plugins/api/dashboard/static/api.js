@@ -132,7 +132,10 @@ export function resetConfiguration() {
 /** Whether a plugin (by identifier or class name, e.g. "metrics") is enabled on the server. */
 export async function hasPlugin(name) {
   const config = await getConfiguration();
-  const plugins = asList(config && config.plugins !== undefined ? config.plugins : config);
+  const plugins = [
+    ...asList(config && config.plugins !== undefined ? config.plugins : config),
+    ...asList(config && config.identifiers),
+  ];
   const wanted = name.toLowerCase();
   return plugins.some((p) => {
     const label = typeof p === "string" ? p : JSON.stringify(p);

@@ -13,6 +13,7 @@ import * as login from "./page-login.js";
 import * as metrics from "./page-metrics.js";
 import * as queue from "./page-queue.js";
 import * as queues from "./page-queues.js";
+import * as system from "./page-system.js";
 import * as workers from "./page-workers.js";
 import * as workflow from "./page-workflow.js";
 import * as workflows from "./page-workflows.js";
@@ -30,6 +31,7 @@ const ROUTES = [
   [/^workflows\/([^/]+)$/, workflow, ["id"]],
   [/^metrics(?:\/([^/]+))?$/, metrics, ["key"]],
   [/^events$/, events],
+  [/^system$/, system],
 ];
 
 const NAV = [
@@ -40,6 +42,7 @@ const NAV = [
   ["workflows", "Workflows", "workflow"],
   ["metrics", "Metrics", "metrics"],
   ["events", "Events"],
+  ["system", "System"],
 ];
 
 const THEME_KEY = "chancy.theme";
