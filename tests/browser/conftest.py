@@ -26,7 +26,7 @@ from chancy.testing import isolated_chancy
 from chancy.worker import Worker
 
 try:
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
 
     from chancy.plugins.api import Api
     from chancy.plugins.api.auth import SimpleAuthBackend
@@ -44,6 +44,11 @@ JOBS = "tests.browser.browser_jobs"
 ASYNC = Chancy.Executor.Async
 #: Long enough for a loaded CI machine; only ever reached when something is broken.
 TIMEOUT_MS = 30_000
+
+
+if MISSING is None:
+    # expect() waits 5 s by default, which a loaded CI machine can need more than.
+    expect.set_options(timeout=TIMEOUT_MS)
 
 
 def find_chromium() -> str | None:
