@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -73,6 +75,7 @@ class AppCore:
         log: logging.Logger | None = None,
         no_default_plugins: bool = False,
         strict_queues: bool = False,
+        prepared_statements: bool = True,
     ) -> None:
         self.prefix = validate_prefix(prefix)
         if min_connection_pool_size < 0 or max_connection_pool_size < 1:
@@ -91,6 +94,11 @@ class AppCore:
         self.notifications = notifications
         #: Refuse pushes to queues that were never declared (see README, TkTech/chancy#69).
         self.strict_queues = strict_queues
+        #: Run the hot statements (push, claim, complete) as server-side prepared
+        #: statements. Turn off behind PgBouncer in transaction mode (before 1.21), where
+        #: a prepared statement may land on another server connection; the engines chancy
+        #: creates then also stop psycopg's own automatic preparing.
+        self.prepared_statements = prepared_statements
         self.log = log or setup_default_logger()
         self._owns_engine = not isinstance(dsn, AsyncEngine)
         if isinstance(dsn, AsyncEngine):
@@ -138,7 +146,7 @@ class AppCore:
         """The async engine (created on first use unless you passed your own)."""
         if self._engine is None:
             self._engine = engines.make_async_engine(
-                self.url, pool_size=self.max_connection_pool_size
+                self.url, pool_size=self.max_connection_pool_size, **self._engine_options()
             )
         if not self._translating:
             # Also on an engine you passed in: its errors about our tables read better.
@@ -151,7 +159,7 @@ class AppCore:
         """The sync engine for the ``sync_*`` methods, created on first use."""
         if self._sync_engine is None:
             self._sync_engine = engines.make_sync_engine(
-                self.url, pool_size=self.max_connection_pool_size
+                self.url, pool_size=self.max_connection_pool_size, **self._engine_options()
             )
             engines.translate_errors(self._sync_engine, self.prefix)
         return self._sync_engine
@@ -176,7 +184,28 @@ class AppCore:
 
     def make_worker_engine(self) -> AsyncEngine:
         """A separate autocommit engine for a worker's claims and completions."""
-        return engines.make_worker_engine(self.url, pool_size=self.max_connection_pool_size)
+        return engines.make_worker_engine(
+            self.url, pool_size=self.max_connection_pool_size, **self._engine_options()
+        )
+
+    def _engine_options(self) -> dict[str, Any]:
+        """Engine arguments for the engines chancy creates: without prepared statements,
+        psycopg must not prepare on its own either (it does after 5 runs of a query)."""
+        if self.prepared_statements:
+            return {}
+        return {"connect_args": {"prepare_threshold": None}}
+
+    @contextlib.contextmanager
+    def _translating_errors(self) -> Iterator[None]:
+        """What the engines' error hook does, for statements run on the driver directly:
+        a missing table of this prefix becomes :class:`~chancy.errors.MigrationsNeededError`."""
+        try:
+            yield
+        except psycopg.Error as exc:
+            error = engines.translated(exc, self.prefix)
+            if error is None:
+                raise
+            raise error from exc
 
     @property
     def pool(self) -> driver.AsyncDriverPool:

@@ -17,6 +17,7 @@ with psycopg_pool's semantics: commit when the block ends, roll back if it raise
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
@@ -26,7 +27,7 @@ from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
-__all__ = ["AsyncDriverPool", "DriverPool", "executable"]
+__all__ = ["AsyncDriverPool", "DriverPool", "HotStatement", "executable", "psycopg_connection"]
 
 AsyncExecutable = AsyncSession | AsyncConnection | psycopg.AsyncConnection | psycopg.AsyncCursor
 SyncExecutable = Session | sa.Connection | psycopg.Connection | psycopg.Cursor
@@ -117,6 +118,110 @@ class _SyncDriver:
             cursor.execute(sql, values)
         rows = cursor.fetchall() if cursor.description else []
         return _result(cursor, rows, compiled, self.dialect)
+
+
+class HotStatement:
+    """A hot statement (push, claim, complete) compiled once, run on a psycopg connection.
+
+    Going through SQLAlchemy's execution and result machinery costs about as much client
+    CPU as the round trip itself for a one-row statement. This keeps what that machinery
+    would do (the app dialect's SQL text, its bind and result processors) computed once,
+    and runs the text on the driver connection underneath the pool, as a server-side
+    prepared statement unless ``prepare`` is off (PgBouncer in transaction mode).
+    Nothing here commits: the connection's own transaction (or autocommit) decides.
+    """
+
+    def __init__(self, statement: Any, dialect: sa.Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        escaped = compiled.escaped_bind_names
+        self.sql: str = compiled.string
+        self.processors = [
+            (name, escaped.get(name, name), process)
+            for name, process in compiled._bind_processors.items()
+        ]
+        self.keys = [column.keyname for column in compiled._result_columns]
+        self._compiled = compiled
+        self._dialect = dialect
+        self._row_processors: list[Callable[[Any], Any] | None] | None = None
+
+    @classmethod
+    @functools.cache
+    def of(cls, statement: Any, dialect: sa.Dialect) -> HotStatement:
+        """The compiled form of a cached statement (statements are cached per prefix)."""
+        return cls(statement, dialect)
+
+    def params(self, values: dict[str, Any]) -> dict[str, Any]:
+        processed = dict(values)
+        for name, key, process in self.processors:
+            if name in values:
+                processed[key] = process(values[name])
+        return processed
+
+    def _processed(self, cursor: Any, rows: list[Any]) -> list[Any]:
+        processors = self._row_processors
+        if processors is None:
+            description = cursor.description or []
+            columns = self._compiled._result_columns
+            processors = [None] * len(description)
+            if len(columns) == len(description):
+                processors = [
+                    column.type._cached_result_processor(self._dialect, described.type_code)
+                    for column, described in zip(columns, description, strict=True)
+                ]
+            self._row_processors = processors
+        if not any(processors):
+            return rows
+        return [
+            tuple(p(v) if p else v for p, v in zip(processors, row, strict=True)) for row in rows
+        ]
+
+    async def run(
+        self, conn: psycopg.AsyncConnection[Any], values: dict[str, Any], *, prepare: bool
+    ) -> list[Any]:
+        """Execute and fetch every row (as tuples, processed as the engine would)."""
+        async with conn.cursor() as cursor:
+            await cursor.execute(self.sql, self.params(values), prepare=prepare)
+            rows = await cursor.fetchall() if cursor.description else []
+            return self._processed(cursor, rows)
+
+    def sync_run(
+        self, conn: psycopg.Connection[Any], values: dict[str, Any], *, prepare: bool
+    ) -> list[Any]:
+        """Sync twin of :meth:`run`."""
+        with conn.cursor() as cursor:
+            cursor.execute(self.sql, self.params(values), prepare=prepare)
+            rows = cursor.fetchall() if cursor.description else []
+            return self._processed(cursor, rows)
+
+
+async def psycopg_connection(cursor: Any) -> psycopg.AsyncConnection[Any] | None:
+    """The psycopg connection under an async session, connection or psycopg object, in
+    the caller's transaction; None when the engine uses another driver."""
+    if isinstance(cursor, psycopg.AsyncConnection):
+        return cursor
+    if isinstance(cursor, psycopg.AsyncCursor):
+        return cursor.connection
+    if isinstance(cursor, AsyncSession):
+        cursor = await cursor.connection()
+    if isinstance(cursor, AsyncConnection):
+        raw = await cursor.get_raw_connection()
+        conn = raw.driver_connection
+        return conn if isinstance(conn, psycopg.AsyncConnection) else None
+    return None
+
+
+def sync_psycopg_connection(cursor: Any) -> psycopg.Connection[Any] | None:
+    """Sync twin of :func:`psycopg_connection`."""
+    if isinstance(cursor, psycopg.Connection):
+        return cursor
+    if isinstance(cursor, psycopg.Cursor):
+        return cursor.connection
+    if isinstance(cursor, Session):
+        cursor = cursor.connection()
+    if isinstance(cursor, sa.Connection):
+        conn = cursor.connection.driver_connection
+        return conn if isinstance(conn, psycopg.Connection) else None
+    return None
 
 
 def executable(cursor: Any, dialect: sa.Dialect, *, sync: bool = False) -> Any:

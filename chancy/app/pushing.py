@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
 
+import chancy.app.driver as driver
 from chancy.app.core import AppCore, AsyncExecutable, SyncExecutable
 from chancy.db.statements import queues as queues_sql
 from chancy.db.statements.push import PushBatch
@@ -51,7 +52,7 @@ class PushMixin(AppCore):
         :meth:`sync_push`.
         """
         async with self.autocommit_engine.connect() as conn:
-            return await self.push_ex(conn, job)
+            return (await self._execute_push(conn, self._batch([job])))[0]
 
     async def push_ex(self, cursor: AsyncExecutable, job: JobLike) -> Reference:
         """Push one job inside the caller's transaction (see :meth:`push_many_ex`)."""
@@ -99,12 +100,18 @@ class PushMixin(AppCore):
     async def _execute_push(self, cursor: AsyncExecutable, batch: PushBatch) -> list[Reference]:
         if not batch.refs:
             return []
-        cursor = self._executable(cursor)
         if self.strict_queues:
             stmt = queues_sql.build_declared_names(self.models, batch.queues)
-            _refuse_undeclared(batch, (await cursor.execute(stmt)).scalars())
+            names = (await self._executable(cursor).execute(stmt)).scalars()
+            _refuse_undeclared(batch, names)
         stmt, params = batch.statement(self.models, notify=self.notifications)
-        return batch.references((await cursor.execute(stmt, params)).all())
+        conn = await driver.psycopg_connection(cursor)
+        if conn is None:  # an engine on another driver: SQLAlchemy executes it
+            return batch.references((await self._executable(cursor).execute(stmt, params)).all())
+        hot = driver.HotStatement.of(stmt, self.engine.dialect)
+        with self._translating_errors():
+            rows = await hot.run(conn, params, prepare=self.prepared_statements)
+        return batch.references(rows)
 
     def sync_push(self, job: JobLike) -> Reference:
         """Sync version of :meth:`push`."""
@@ -135,9 +142,14 @@ class PushMixin(AppCore):
         """Sync twin of :meth:`_execute_push`: the same statement, without ``await``."""
         if not batch.refs:
             return []
-        cursor = self._sync_executable(cursor)
         if self.strict_queues:
             stmt = queues_sql.build_declared_names(self.models, batch.queues)
-            _refuse_undeclared(batch, cursor.execute(stmt).scalars())
+            _refuse_undeclared(batch, self._sync_executable(cursor).execute(stmt).scalars())
         stmt, params = batch.statement(self.models, notify=self.notifications)
-        return batch.references(cursor.execute(stmt, params).all())
+        conn = driver.sync_psycopg_connection(cursor)
+        if conn is None:
+            return batch.references(self._sync_executable(cursor).execute(stmt, params).all())
+        hot = driver.HotStatement.of(stmt, self.sync_engine.dialect)
+        with self._translating_errors():
+            rows = hot.sync_run(conn, params, prepare=self.prepared_statements)
+        return batch.references(rows)

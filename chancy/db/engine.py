@@ -95,7 +95,7 @@ def conninfo(url: sa.URL) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def make_worker_engine(url: sa.URL, *, pool_size: int) -> AsyncEngine:
+def make_worker_engine(url: sa.URL, *, pool_size: int, **kwargs: Any) -> AsyncEngine:
     """The worker's engine for its hot path: autocommit and no pre-ping.
 
     A claim and a completion batch are each one statement, so autocommit saves the BEGIN
@@ -109,6 +109,7 @@ def make_worker_engine(url: sa.URL, *, pool_size: int) -> AsyncEngine:
         max_overflow=pool_size,
         pool_pre_ping=False,
         isolation_level="AUTOCOMMIT",
+        **kwargs,
     )
 
 

@@ -40,18 +40,31 @@ async def job_row(app: Chancy, ref: Reference) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def recorded_statements(engine: sa.Engine) -> Iterator[list[str]]:
-    """Every SQL statement sent through ``engine`` (the sync core of an AsyncEngine too)."""
+def recorded_statements() -> Iterator[list[str]]:
+    """Every SQL statement psycopg sends during the block, through SQLAlchemy or run on
+    the driver connection directly (the hot paths), except the pool's liveness ping.
+
+    Recorded where psycopg's cursors execute, since the hot paths bypass SQLAlchemy's
+    ``before_cursor_execute`` event."""
     seen: list[str] = []
+    originals = {cls: cls.execute for cls in (psycopg.Cursor, psycopg.AsyncCursor)}
 
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(" ".join(statement.split()))
+    def recording(original: Any) -> Any:
+        def execute(cursor: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+            text = " ".join(str(query).split())
+            if text.lower() not in ("select 1", ";"):
+                seen.append(text)
+            return original(cursor, query, *args, **kwargs)
 
-    sa.event.listen(engine, "before_cursor_execute", record)
+        return execute
+
+    for cls, original in originals.items():
+        cls.execute = recording(original)  # type: ignore[method-assign]
     try:
         yield seen
     finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
+        for cls, original in originals.items():
+            cls.execute = original  # type: ignore[method-assign]
 
 
 class Listener:

@@ -157,7 +157,8 @@ class PushBatch:
 
     def references(self, rows: Sequence[Any]) -> list[Reference]:
         """References in input order, with duplicates mapped to the job that holds the key."""
-        existing = {row.unique_key: row.id for row in rows if row.unique_key is not None}
+        # Rows are (id, unique_key), as SQLAlchemy rows or plain tuples from the driver.
+        existing = {row[1]: row[0] for row in rows if row[1] is not None}
         resolved = list(self.refs)
         for key, index in self.by_key.items():
             first = self.refs[index]
