@@ -214,9 +214,7 @@ class Worker:
         for producer in list(self._producers.values()):
             if producer.executor is not None:
                 for job in await producer.executor.stop():
-                    await self.completer.put(
-                        outcomes.Outcome(outcomes.requeued(job), len(job.errors))
-                    )
+                    await self.job_interrupted(producer.executor, job)
             producer.wake.set()
         await asyncio.gather(*waiting, return_exceptions=True)
         for name in [n for n in self._tasks if n.startswith("plugin:")]:
@@ -302,6 +300,13 @@ class Worker:
         new = outcomes.after_run(job, exc)
         new = await self.hooks.fold("on_job_completed", new, worker=self, exc=exc, result=result)
         await self.completer.put(outcomes.Outcome(new, stored))
+        producer = self._producers.get(executor.queue.name)
+        if producer is not None:
+            producer.job_done()
+
+    async def job_interrupted(self, executor: Executor, job: QueuedJob) -> None:
+        """Put back a job this worker's stopping cut short: its attempt is not used."""
+        await self.completer.put(outcomes.Outcome(outcomes.requeued(job), len(job.errors)))
         producer = self._producers.get(executor.queue.name)
         if producer is not None:
             producer.job_done()

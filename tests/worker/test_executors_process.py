@@ -78,7 +78,7 @@ async def test_time_limit_kills_the_job_and_a_replacement_runs_the_next(
         done = await chancy.wait_for_job(following, interval=0.05, timeout=contract.WAIT)
     assert timed_out is not None and timed_out.state == "failed"
     assert (
-        "TimeoutError: Job exceeded its time limit of 1 seconds and was interrupted."
+        "TimeoutError: Job timed out. It exceeded its time limit of 1 seconds and was interrupted."
         in timed_out.errors[-1]["traceback"]
     )
     assert timed_out.completed_at is not None and timed_out.started_at is not None
