@@ -2,8 +2,9 @@
 
 An executor runs the jobs one queue's producer hands it, never more than its
 ``concurrency`` at once, and reports each outcome back to its owner (the worker) through
-``job_starting`` and ``job_completed``. Executors know nothing else about the worker,
-so this layer imports nothing from it.
+``job_starting`` and ``job_completed`` (``job_interrupted`` when the worker's stopping
+cut a job short). Executors know nothing else about the worker, so this layer imports
+nothing from it.
 """
 
 from __future__ import annotations
@@ -177,7 +178,8 @@ class Executor(abc.ABC):
     @property
     def stopping(self) -> bool:
         """Whether the worker has begun to stop (so a lost job was interrupted)."""
-        return self.worker.shutdown_event.is_set()
+        event = getattr(self.worker, "shutdown_event", None)  # test doubles may lack it
+        return event is not None and event.is_set()
 
     def running(self, ref: Reference) -> QueuedJob | None:
         return self.jobs.get(ref.identifier)
