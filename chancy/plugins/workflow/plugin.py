@@ -109,6 +109,9 @@ class WorkflowPlugin(Plugin):
     def get_tables(self) -> list[str]:
         return ["workflows", "workflow_steps"]
 
+    def api_plugin(self) -> str | None:
+        return "chancy.plugins.workflow.api.WorkflowApiPlugin"
+
     # -- pushing ------------------------------------------------------------------------
     @staticmethod
     async def push(chancy: Chancy, workflow: Workflow) -> uuid.UUID:
@@ -124,14 +127,16 @@ class WorkflowPlugin(Plugin):
 
     @staticmethod
     async def push_ex(cursor: AsyncExecutable, chancy: Chancy, workflow: Workflow) -> uuid.UUID:
-        """Like :meth:`push`, inside the caller's transaction (an AsyncSession or
-        AsyncConnection), which it never commits: the workflow and its first jobs appear
-        when you commit and vanish if you roll back.
+        """Like :meth:`push`, inside the caller's transaction (an AsyncSession,
+        AsyncConnection, or psycopg AsyncConnection/AsyncCursor), which it never
+        commits: the workflow and its first jobs appear when you commit and vanish if
+        you roll back.
 
         Sets ``workflow.created_at`` and ``updated_at``. Pushing a saved workflow again
         updates its name and steps; steps whose job was already pushed keep that job.
         """
         workflow.validate()
+        cursor = chancy._executable(cursor)  # a psycopg connection or cursor works too
         wm = build_workflow_models(chancy.models)
         row = (
             await cursor.execute(
