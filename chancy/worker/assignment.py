@@ -109,7 +109,7 @@ class QueueAssignment:
             self.worker.queues_changed()
 
     async def _reconcile(self, queues: list[Queue]) -> None:
-        wanted = {q.name: q for q in queues if self._serves(q)}
+        wanted = {q.name: self._local(q) for q in queues if self._serves(q)}
         for name, producer in list(self.producers.items()):
             if producer.task is not None and producer.task.done():
                 del self.producers[name]

@@ -199,16 +199,22 @@ class Worker:
 
         Returns True when every job finished in time. Safe to call more than once.
         """
+        self._stop_claiming()
         if self._stop_task is None:
             self._stop_task = asyncio.create_task(self._stop(timeout), name="chancy:stop")
         return await asyncio.shield(self._stop_task)
 
-    async def _stop(self, timeout: float | None) -> bool:
+    def _stop_claiming(self) -> None:
+        """The moment a stop begins (synchronously, before any await): no producer claims
+        again, and each wakes to drain."""
         self.shutdown_event.set()
-        await self._cancel_task("queues")
         for producer in self._producers.values():
             producer.retiring = True
             producer.wake.set()
+
+    async def _stop(self, timeout: float | None) -> bool:
+        await self._cancel_task("queues")
+        self._stop_claiming()  # producers the queue watcher started meanwhile
         waiting = [p.task for p in self._producers.values() if p.task is not None]
         clean = await self._drain(waiting, self.shutdown_timeout if timeout is None else timeout)
         for producer in list(self._producers.values()):
@@ -286,6 +292,7 @@ class Worker:
         self._signals += 1
         if self._signals == 1:
             self.log.info("Received %s: finishing running jobs, then stopping.", sig.name)
+            self._stop_claiming()
             asyncio.ensure_future(self.stop())
         else:
             self.log.warning("Received %s again: interrupting running jobs now.", sig.name)
