@@ -14,7 +14,6 @@ import datetime as dt
 import time
 from typing import TYPE_CHECKING, Any
 
-from chancy.backoff import Backoff
 from chancy.db.statements import jobs as jobs_sql
 from chancy.db.statements import queues as queues_sql
 from chancy.executors.base import Executor
@@ -38,6 +37,7 @@ class Producer:
         self.retiring = False
         self._last_claim_full = False
         self.task: asyncio.Task[None] | None = None
+        self.retry = worker.database_retry(f"Claiming from queue {queue.name!r}")
 
     @property
     def may_claim(self) -> bool:
@@ -75,7 +75,7 @@ class Producer:
             await hub.emit("worker.queue.updated", body | {"queue": self.queue})
 
     async def _serve(self, executor: Executor) -> None:
-        backoff = Backoff()
+        backoff = self.retry
         while True:
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
             # cancellation that lands as the event is set.
@@ -102,10 +102,7 @@ class Producer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self.worker.log.warning(
-                    "Could not claim jobs from queue %r (%s); retrying.", self.queue.name, exc
-                )
-                await backoff.sleep()
+                await backoff.wait(exc)
                 self.wake.set()
                 continue
             self._last_claim_full = len(jobs) == free

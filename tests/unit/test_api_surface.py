@@ -228,3 +228,19 @@ def test_errors_module() -> None:
     assert issubclass(chancy.errors.ConfigurationError, ValueError)
     message = str(chancy.errors.MigrationsNeededError("x_"))
     assert "'x_'" in message and "migrate" in message
+
+
+def test_worker_has_upstreams_026_members() -> None:
+    from chancy.worker import Worker
+
+    params = inspect.signature(Worker).parameters
+    for name, default in (
+        ("backoff_initial", 1.0),
+        ("backoff_max", 60.0),
+        ("backoff_max_retries", None),
+    ):
+        assert params[name].kind == KW and params[name].default == default, name
+    for name in ("queue_update", "flush"):
+        assert inspect.iscoroutinefunction(getattr(Worker, name)), name
+    assert not inspect.iscoroutinefunction(Worker.database_retry)
+    assert list(inspect.signature(Worker.queue_update).parameters) == ["self", "update"]

@@ -93,4 +93,4 @@ async def test_listener_reconnects_after_its_connection_is_killed(
         await app.__aexit__(None, None, None)
     assert job.state == "succeeded"
     assert elapsed < 2
-    assert any("listener lost its connection" in r.getMessage() for r in caplog.records)
+    assert any("Notification listener failed" in r.getMessage() for r in caplog.records)

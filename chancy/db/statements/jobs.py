@@ -102,7 +102,10 @@ def build_complete(models: Models) -> sa.Update:
             meta=sa.func.coalesce(v.c.meta, t.c.meta),
             scheduled_at=sa.func.coalesce(v.c.scheduled, t.c.scheduled_at),
             max_attempts=sa.func.coalesce(v.c.max_attempts, t.c.max_attempts),
-            claim_id=None,
+            # An update that leaves the job running (Worker.queue_update) keeps its claim.
+            claim_id=sa.case(
+                (v.c.state == sa.literal_column("'running'"), t.c.claim_id), else_=None
+            ),
         )
         .returning(t.c.id)
     )
