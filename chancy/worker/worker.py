@@ -69,6 +69,10 @@ class Worker:
         concurrency: int | None = None,
     ) -> None:
         DatabaseRetry.check_settings(backoff_initial, backoff_max, backoff_max_retries)
+        if concurrency is not None and (type(concurrency) is not int or concurrency < 1):
+            raise ValueError(
+                f"Worker concurrency must be 1 or more (or None), got {concurrency!r}."
+            )
         self.chancy = chancy
         self.worker_id = worker_id or str(uuid.uuid4())
         self.heartbeat_poll_interval = heartbeat_poll_interval

@@ -15,6 +15,7 @@ from chancy import Chancy, Job, Queue, Reference
 from chancy.backoff import DatabaseRetry
 from chancy.worker import Worker
 from chancy.worker.outcomes import evolve
+from tests.cli.test_cli import app_path  # noqa: F401  (a fixture)
 from tests.worker import jobs_for_worker_tests as jobs
 from tests.worker.worker_helpers import (
     ASYNC,
@@ -162,6 +163,9 @@ def test_backoff_settings_are_checked_and_shape_every_database_retry(chancy: Cha
     ):
         with pytest.raises(ValueError, match="backoff"):
             Worker(chancy, **bad)
+    for slots in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="concurrency"):
+            Worker(chancy, concurrency=slots)  # type: ignore[arg-type]
 
 
 async def test_database_retry_gives_up_after_max_retries_and_respects_cancellation(
@@ -215,3 +219,32 @@ async def _rename(app: Chancy, old: str, new: str) -> None:
 async def chancy_wake(worker: Worker, name: str) -> None:
     """Make the producer of ``name`` run a pass now."""
     worker.assignment.producers[name].wake.set()
+
+
+def test_cli_worker_start_concurrency_reaches_the_executors(
+    app_path: str,  # noqa: F811  (the fixture imported above)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``chancy worker start --concurrency 2`` runs a queue declared with 6 slots on 2."""
+    from click.testing import CliRunner
+
+    import chancy.cli.main as cli_main
+
+    seen: dict[str, int] = {}
+
+    class Probe(Worker):
+        async def wait_for_shutdown(self) -> None:  # the CLI's wait: look, then leave
+            async with asyncio.timeout(10):
+                while "default" not in self.executors:
+                    await asyncio.sleep(0.02)
+            seen["slots"] = self.executors["default"].concurrency
+
+    def run(*args: str) -> None:
+        result = CliRunner().invoke(cli_main.cli, ["--app", app_path, *args])
+        assert result.exit_code == 0, result.output
+
+    run("misc", "migrate")
+    run("queue", "declare", "default", "-c", "6", "-e", "Async")
+    monkeypatch.setattr(cli_main, "Worker", Probe)
+    run("worker", "start", "--concurrency", "2")
+    assert seen == {"slots": 2}
