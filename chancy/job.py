@@ -13,7 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any, Protocol, TypedDict, TypeVar, runtime_checkable
+from typing import Any, NotRequired, Protocol, TypedDict, TypeVar, runtime_checkable
 
 from chancy.errors import ConfigurationError
 from chancy.utils import importable_name
@@ -261,10 +261,15 @@ def check_json_object(where: str, name: str, value: Any) -> str:
 
 
 class ErrorT(TypedDict):
-    """One failed attempt: its zero-based number and the formatted traceback."""
+    """One failed attempt: its zero-based number and the formatted traceback.
+
+    Recovery's entries for a run whose worker died also name that worker in
+    ``lost_worker``; it counts them to bound how often a job is rescued.
+    """
 
     attempt: int
     traceback: str
+    lost_worker: NotRequired[str]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -253,3 +253,19 @@ def test_executor_capabilities_and_cooperative_time_limits() -> None:
             assert inspect.ismethod(getattr(executor, name)), (path, name)  # classmethods
     assert isinstance(chancy.QueuedJob.time_remaining, property)
     assert callable(chancy.QueuedJob.checkpoint)
+
+
+def test_worker_has_upstreams_026_members() -> None:
+    from chancy.worker import Worker
+
+    params = inspect.signature(Worker).parameters
+    for name, default in (
+        ("backoff_initial", 1.0),
+        ("backoff_max", 60.0),
+        ("backoff_max_retries", None),
+    ):
+        assert params[name].kind == KW and params[name].default == default, name
+    for name in ("queue_update", "flush"):
+        assert inspect.iscoroutinefunction(getattr(Worker, name)), name
+    assert not inspect.iscoroutinefunction(Worker.database_retry)
+    assert list(inspect.signature(Worker.queue_update).parameters) == ["self", "update"]
