@@ -140,6 +140,16 @@ class HotStatement:
             for name, process in compiled._bind_processors.items()
         ]
         self.keys = [column.keyname for column in compiled._result_columns]
+        # Values bound in the statement itself (``values(state="running")``), processed once.
+        own = {
+            name: value
+            for name, value in compiled.construct_params(_check=False).items()
+            if value is not None
+        }
+        self.defaults = {escaped.get(name, name): value for name, value in own.items()}
+        for name, key, process in self.processors:
+            if name in own:
+                self.defaults[key] = process(own[name])
         self._compiled = compiled
         self._dialect = dialect
         self._row_processors: list[Callable[[Any], Any] | None] | None = None
@@ -151,7 +161,7 @@ class HotStatement:
         return cls(statement, dialect)
 
     def params(self, values: dict[str, Any]) -> dict[str, Any]:
-        processed = dict(values)
+        processed = {**self.defaults, **values}
         for name, key, process in self.processors:
             if name in values:
                 processed[key] = process(values[name])

@@ -9,6 +9,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from chancy.db.statements import jobs as jobs_sql
 from chancy.errors import ConfigurationError, MigrationsNeededError
 
 __all__ = [
@@ -103,7 +104,7 @@ def make_worker_engine(url: sa.URL, *, pool_size: int, **kwargs: Any) -> AsyncEn
     round trip per claim instead of four. A connection lost meanwhile fails that one
     statement, is discarded, and the worker's loop retries with backoff.
     """
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -111,6 +112,19 @@ def make_worker_engine(url: sa.URL, *, pool_size: int, **kwargs: Any) -> AsyncEn
         isolation_level="AUTOCOMMIT",
         **kwargs,
     )
+    sa.event.listen(engine.sync_engine, "connect", _claim_plan_setting)
+    return engine
+
+
+def _claim_plan_setting(dbapi_connection: Any, record: Any) -> None:
+    """Each new worker connection claims along the ``fetch`` index, analysed or not
+    (see :func:`~chancy.db.statements.jobs.build_claim_plan_setting`)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(jobs_sql.build_claim_plan_setting().text)
+    finally:
+        cursor.close()
+    dbapi_connection.commit()  # a session setting, kept past the pool's reset
 
 
 def translate_errors(engine: sa.Engine | AsyncEngine, prefix: str) -> None:

@@ -150,6 +150,7 @@ class Producer:
                 await conn.commit()
             return [jobs_sql.row_to_job(row) for row in rows]
         async with chancy.engine.begin() as conn:
+            await conn.execute(jobs_sql.build_claim_plan_setting(local=True))
             now = int(time.time())
             window = now - now % int(queue.rate_limit_window)
             used = (

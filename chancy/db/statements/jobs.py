@@ -18,6 +18,19 @@ def row_to_job(row: Any) -> QueuedJob:
     return QueuedJob.unpack(row._mapping)
 
 
+def build_claim_plan_setting(*, local: bool = False) -> sa.TextClause:
+    """The planner setting that keeps :func:`build_fetch` on the ``fetch`` index.
+
+    Without statistics (a table never analysed, autovacuum off or behind) the planner
+    estimates a handful of ready rows and plans the claim as a bitmap scan plus a sort of
+    the whole backlog: 45-105 ms instead of ~1 ms. The ``fetch`` index already yields rows
+    in claim order, so forbidding the sort leaves only the ordered index walk, whatever
+    the statistics say. Set on the worker's claim connections (``local`` inside a
+    transaction).
+    """
+    return sa.text(f"SET {'LOCAL ' if local else ''}enable_sort = off")
+
+
 # Cached per prefix: building it costs about 1 ms of CPU, on every call of a hot path.
 @functools.cache
 def build_fetch(models: Models) -> sa.Update:

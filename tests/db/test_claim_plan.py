@@ -1,0 +1,53 @@
+"""The claim walks the ``fetch`` index in order even on a table that was never analysed
+(autovacuum off or behind): no bitmap scan plus a sort of the whole backlog."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from chancy import Chancy
+from chancy.app.driver import HotStatement
+from chancy.db.statements import bench as bench_sql
+from chancy.db.statements import jobs as jobs_sql
+
+
+async def claim_plan(app: Chancy, engine: AsyncEngine) -> dict[str, Any]:
+    """``EXPLAIN (FORMAT JSON)`` of the worker's claim on a connection of ``engine``."""
+    hot = HotStatement.of(jobs_sql.build_fetch(app.models), engine.dialect)
+    params = hot.params({"fetch_queue": "q", "fetch_limit": 100, "fetch_worker": "w"})
+    async with engine.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        async with driver.cursor() as cursor:
+            await cursor.execute("EXPLAIN (FORMAT JSON) " + hot.sql, params)
+            (row,) = await cursor.fetchall()
+    return row[0][0]["Plan"]
+
+
+def nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    found = [plan]
+    for child in plan.get("Plans", []):
+        found.extend(nodes(child))
+    return found
+
+
+async def test_unanalysed_claim_walks_the_fetch_index(chancy: Chancy) -> None:
+    for state, count in (("succeeded", 200_000), ("pending", 20_000)):
+        fill = bench_sql.build_fill_jobs(chancy.models, count=count, queue="q", state=state)
+        async with chancy.engine.begin() as conn:
+            await conn.execute(fill)
+    async with chancy.engine.connect() as conn:
+        analysed = sa.text("SELECT reltuples FROM pg_class WHERE relname = :name")
+        name = f"{chancy.prefix}jobs"
+        assert (await conn.execute(analysed, {"name": name})).scalar_one() <= 0
+    worker_engine = chancy.make_worker_engine()
+    try:
+        plan = nodes(await claim_plan(chancy, worker_engine))
+    finally:
+        await worker_engine.dispose()
+    kinds = [node["Node Type"] for node in plan]
+    assert "Sort" not in kinds and "Bitmap Heap Scan" not in kinds, kinds
+    scans = [node for node in plan if node.get("Index Name") == f"ix_{chancy.prefix}jobs_fetch"]
+    assert [node["Node Type"] for node in scans] == ["Index Scan"]
