@@ -196,16 +196,18 @@ class AppCore:
         return {"connect_args": {"prepare_threshold": None}}
 
     @contextlib.contextmanager
-    def _translating_errors(self) -> Iterator[None]:
-        """What the engines' error hook does, for statements run on the driver directly:
-        a missing table of this prefix becomes :class:`~chancy.errors.MigrationsNeededError`."""
+    def _translating_errors(self, statement: str, *, translate: bool = True) -> Iterator[None]:
+        """For statements run on the driver connection directly: the errors the engine
+        would raise. psycopg errors are wrapped in SQLAlchemy's DBAPIError classes, and
+        with ``translate`` (the app engine's error hook) a missing table of this prefix
+        becomes :class:`~chancy.errors.MigrationsNeededError`."""
         try:
             yield
         except psycopg.Error as exc:
-            error = engines.translated(exc, self.prefix)
-            if error is None:
-                raise
-            raise error from exc
+            error = engines.translated(exc, self.prefix) if translate else None
+            if error is not None:
+                raise error from exc
+            raise sa.exc.DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
 
     @property
     def pool(self) -> driver.AsyncDriverPool:

@@ -23,6 +23,7 @@ from typing import Any
 
 import psycopg
 import sqlalchemy as sa
+from psycopg.types.string import TextLoader
 from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
@@ -186,10 +187,22 @@ class HotStatement:
         ]
 
     async def run(
-        self, conn: psycopg.AsyncConnection[Any], values: dict[str, Any], *, prepare: bool
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        values: dict[str, Any],
+        *,
+        prepare: bool,
+        json_as_text: bool = False,
     ) -> list[Any]:
-        """Execute and fetch every row (as tuples, processed as the engine would)."""
+        """Execute and fetch every row (as tuples, processed as the engine would).
+
+        With ``json_as_text`` JSON columns come back as their text, undecoded, for a
+        caller that decodes only what it needs (most claimed jobs have empty ones).
+        """
         async with conn.cursor() as cursor:
+            if json_as_text:
+                for name in ("json", "jsonb"):
+                    cursor.adapters.register_loader(name, TextLoader)
             await cursor.execute(self.sql, self.params(values), prepare=prepare)
             rows = await cursor.fetchall() if cursor.description else []
             return self._processed(cursor, rows)

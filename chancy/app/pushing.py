@@ -109,7 +109,7 @@ class PushMixin(AppCore):
         if conn is None:  # an engine on another driver: SQLAlchemy executes it
             return batch.references((await self._executable(cursor).execute(stmt, params)).all())
         hot = driver.HotStatement.of(stmt, self.engine.dialect)
-        with self._translating_errors():
+        with self._translating_errors(hot.sql):
             rows = await hot.run(conn, params, prepare=self.prepared_statements)
         return batch.references(rows)
 
@@ -150,6 +150,6 @@ class PushMixin(AppCore):
         if conn is None:
             return batch.references(self._sync_executable(cursor).execute(stmt, params).all())
         hot = driver.HotStatement.of(stmt, self.sync_engine.dialect)
-        with self._translating_errors():
+        with self._translating_errors(hot.sql):
             rows = hot.sync_run(conn, params, prepare=self.prepared_statements)
         return batch.references(rows)

@@ -14,6 +14,7 @@ import datetime as dt
 import time
 from typing import TYPE_CHECKING, Any
 
+from chancy.app.driver import HotStatement
 from chancy.db.statements import jobs as jobs_sql
 from chancy.db.statements import queues as queues_sql
 from chancy.executors.base import Executor
@@ -143,12 +144,20 @@ class Producer:
             "fetch_worker": self.worker.worker_id,
         }
         if not (queue.rate_limit and queue.rate_limit_window):
-            async with self.worker.engine.connect() as conn:
+            # The claim on the driver connection, prepared, JSON left as text: the job
+            # objects are built by QueuedJob.from_claim, decoding only non-empty JSON.
+            engine = self.worker.engine
+            hot = HotStatement.of(jobs_sql.build_fetch(models), engine.dialect)
+            async with engine.connect() as conn:
                 if not self.may_claim:  # stop began while a connection was checked out
                     return []
-                rows = (await conn.execute(jobs_sql.build_fetch(models), params)).all()
-                await conn.commit()
-            return [jobs_sql.row_to_job(row) for row in rows]
+                raw = (await conn.get_raw_connection()).driver_connection
+                with chancy._translating_errors(hot.sql, translate=False):
+                    rows = await hot.run(
+                        raw, params, prepare=chancy.prepared_statements, json_as_text=True
+                    )
+            keys = hot.keys
+            return [QueuedJob.from_claim(dict(zip(keys, row, strict=True))) for row in rows]
         async with chancy.engine.begin() as conn:
             await conn.execute(jobs_sql.build_claim_plan_setting(local=True))
             now = int(time.time())
