@@ -1,8 +1,9 @@
 """Claim time on a big table: millions of finished rows plus a pending backlog.
 
-The claim statement is the worker's own (``build_fetch``), timed from the client around
-its transaction, so the number includes the round trips a worker pays. Finished rows
-share the claimed queue, the worst case for an index that did not exclude them.
+The claim is the worker's own (its producer's ``claim``: ``build_fetch`` on the worker
+engine), timed from the client, so the number includes the round trips a worker pays.
+Finished rows share the claimed queue, the worst case for an index that did not exclude
+them. Claims are timed on the table as loaded (never analysed), then after ANALYZE.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from chancy.app import Chancy
 from chancy.bench.common import Progress, Sizes, fresh_app, vacuum
 from chancy.bench.report import Report, Row, median, percentile
 from chancy.db.statements import bench as bench_sql
-from chancy.db.statements import jobs as jobs_sql
+from chancy.queue import Queue
+from chancy.worker import Worker
+from chancy.worker.producer import Producer
 
 QUEUE = "bench_big"
 CHUNK = 1_000_000
@@ -82,21 +85,19 @@ async def _fill(app: Chancy, count: int, state: str) -> None:
 
 
 async def _claims(app: Chancy, up_to: int, repeats: int) -> list[float]:
-    stmt = jobs_sql.build_fetch(app.models)
-    params = {"fetch_queue": QUEUE, "fetch_limit": up_to, "fetch_worker": "bench"}
+    """Claim times through the worker's own claim (its producer, engine and settings)."""
+    worker = Worker(app, queues=[QUEUE], register_signal_handlers=False)
+    producer = Producer(worker, Queue(QUEUE))
     times = []
-    engine = app.make_worker_engine()  # the worker's own claim connections and settings
     try:
         for i in range(repeats + WARMUP):
             t = time.perf_counter()
-            async with engine.connect() as conn:
-                rows = (await conn.execute(stmt, params)).all()
-                await conn.commit()
+            jobs = await producer.claim(up_to)
             elapsed = (time.perf_counter() - t) * 1000
-            if len(rows) != up_to:
-                raise RuntimeError(f"claimed {len(rows)} jobs, expected {up_to}")
+            if len(jobs) != up_to:
+                raise RuntimeError(f"claimed {len(jobs)} jobs, expected {up_to}")
             if i >= WARMUP:  # the first claims warm the pool, the plan cache and the buffers
                 times.append(elapsed)
     finally:
-        await engine.dispose()
+        await worker.engine.dispose()
     return times
