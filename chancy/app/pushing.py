@@ -108,7 +108,7 @@ class PushMixin(AppCore):
         conn = await driver.psycopg_connection(cursor)
         if conn is None:  # an engine on another driver: SQLAlchemy executes it
             return batch.references((await self._executable(cursor).execute(stmt, params)).all())
-        hot = driver.HotStatement.of(stmt, self.engine.dialect)
+        hot = driver.HotStatement.of(stmt, self.engine.dialect, binary=True)
         with self._translating_errors(hot.sql):
             rows = await hot.run(conn, params, prepare=self.prepared_statements)
         return batch.references(rows)
@@ -149,7 +149,7 @@ class PushMixin(AppCore):
         conn = driver.sync_psycopg_connection(cursor)
         if conn is None:
             return batch.references(self._sync_executable(cursor).execute(stmt, params).all())
-        hot = driver.HotStatement.of(stmt, self.sync_engine.dialect)
+        hot = driver.HotStatement.of(stmt, self.sync_engine.dialect, binary=True)
         with self._translating_errors(hot.sql):
             rows = hot.sync_run(conn, params, prepare=self.prepared_statements)
         return batch.references(rows)

@@ -22,7 +22,7 @@ from chancy.utils import import_string
 
 def resolve(job: QueuedJob) -> Callable[..., Any]:
     try:
-        func = import_string(job.func)
+        func = _imported(job.func)
     except (ImportError, AttributeError) as exc:
         hint = (
             " Functions defined in __main__ can only run on a worker started by that same "
@@ -72,21 +72,33 @@ def prepare(job: QueuedJob) -> tuple[Callable[..., Any], dict[str, Any]]:
     kwargs = dict(job.kwargs or {})
     for name in context_parameters(func):
         kwargs[name] = job
-    try:
-        _signature(func).bind(**kwargs)
-    except TypeError as exc:
+    problem = _binding_problem(func, tuple(kwargs))
+    if problem is not None:
         raise TypeError(
-            f"Job {job.func!r} cannot be called with kwargs {sorted(job.kwargs or {})}: {exc}. "
-            "Push kwargs that match the function's keyword parameters."
-        ) from None
-    except ValueError:  # builtins without a signature: let the call decide
-        pass
+            f"Job {job.func!r} cannot be called with kwargs {sorted(job.kwargs or {})}: "
+            f"{problem}. Push kwargs that match the function's keyword parameters."
+        )
     return func, kwargs
 
 
-@functools.lru_cache(maxsize=1024)
-def _signature(func: Callable[..., Any]) -> inspect.Signature:
-    return inspect.signature(func)
+#: Job functions by import path. A failed import is not cached (the next job retries it).
+_imported = functools.lru_cache(maxsize=1024)(import_string)
+
+
+@functools.lru_cache(maxsize=4096)
+def _binding_problem(func: Callable[..., Any], names: tuple[str, ...]) -> str | None:
+    """Why ``func`` can't be called with keyword arguments ``names``, or None if it can.
+
+    Binding depends only on the names, so it is checked once per function and set of
+    names rather than once per job.
+    """
+    try:
+        inspect.signature(func).bind(**dict.fromkeys(names))
+    except TypeError as exc:
+        return str(exc)
+    except ValueError:  # builtins without a signature: let the call decide
+        pass
+    return None
 
 
 def is_async(func: Callable[..., Any]) -> bool:
