@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from chancy import Chancy
+from chancy import Chancy, Job
 from chancy.app.driver import HotStatement
 from chancy.db.statements import bench as bench_sql
 from chancy.db.statements import jobs as jobs_sql
@@ -51,3 +51,25 @@ async def test_unanalysed_claim_walks_the_fetch_index(chancy: Chancy) -> None:
     assert "Sort" not in kinds and "Bitmap Heap Scan" not in kinds, kinds
     scans = [node for node in plan if node.get("Index Name") == f"ix_{chancy.prefix}jobs_fetch"]
     assert [node["Node Type"] for node in scans] == ["Index Scan"]
+
+
+async def test_the_claim_relaxes_only_its_own_commit(chancy: Chancy) -> None:
+    """The claim commits without waiting for its WAL flush (transaction-local), and the
+    connection's own setting is untouched afterwards (the completer shares the pool)."""
+    await chancy.push(Job(func="m.f", queue="q"))
+    stmt = jobs_sql.build_fetch(chancy.models)
+    compiled = stmt.compile(dialect=chancy.engine.dialect)
+    assert "set_config(" in compiled.string
+    assert ["synchronous_commit", "off", True] == [
+        v for v in compiled.params.values() if v in ("synchronous_commit", "off", True)
+    ]
+    engine = chancy.make_worker_engine()
+    try:
+        async with engine.connect() as conn:
+            params = {"fetch_queue": "q", "fetch_limit": 5, "fetch_worker": "w"}
+            assert len((await conn.execute(stmt, params)).all()) == 1
+            await conn.commit()
+            setting = sa.select(sa.func.current_setting("synchronous_commit"))
+            assert (await conn.execute(setting)).scalar_one() == "on"
+    finally:
+        await engine.dispose()

@@ -56,9 +56,14 @@ def build_fetch(models: Models) -> sa.Update:
         .with_for_update(skip_locked=True)
         .cte("locked")
     )
+    # The claim's commit does not wait for its WAL flush (a transaction-local setting,
+    # read at commit). Losing a claim to a server crash is safe: the job is pending
+    # again, and any later synchronous commit (a completion) flushes the claim first.
+    # An uncorrelated subquery: Postgres runs it once, as a one-time filter.
+    relaxed = sa.select(sa.func.set_config("synchronous_commit", "off", True)).scalar_subquery()
     return (
         sa.update(t)
-        .where(t.c.id == locked.c.id)
+        .where(t.c.id == locked.c.id, relaxed.is_not(None))
         .values(
             state="running",
             started_at=sa.func.now(),
