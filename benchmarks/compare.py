@@ -79,7 +79,7 @@ def db_dsn(admin_dsn: str, name: str) -> str:
 def run_one(
     system: str, workload: str, args: argparse.Namespace, venvs: Path
 ) -> dict[str, Any] | None:
-    if system == "raw" and workload in ("enqueue_single", "latency", *CHANCY_ONLY):
+    if system == "raw" and workload in ("latency", *CHANCY_ONLY):
         return None
     if workload in CHANCY_ONLY and system not in ("ours", "chancy"):
         return None
@@ -125,7 +125,10 @@ def summarise(results: list[dict[str, Any]], systems: list[str]) -> str:
     lines = []
     header = ["workload", *systems]
     rows = []
-    for workload in WORKLOADS:
+    for workload in (*WORKLOADS[:2], PUSH_P50, *WORKLOADS[2:]):
+        if workload == PUSH_P50:
+            rows.append(_push_p50_row(by, systems))
+            continue
         row = [workload]
         ours = _median(by.get(("ours", workload), []))
         for system in systems:
@@ -160,6 +163,33 @@ def summarise(results: list[dict[str, Any]], systems: list[str]) -> str:
         "better. [min-max] over rounds. Latency is p50/p99."
     )
     return "\n".join(lines)
+
+
+#: The row derived from enqueue_single: the p50 of one push call, in ms.
+PUSH_P50 = "push p50 (1 job)"
+
+
+def _push_p50_row(by: dict[tuple[str, str], list[dict[str, Any]]], systems: list[str]) -> list[str]:
+    """One push's p50 in ms per system, [min-max] over rounds, (theirs / ours)."""
+    row = [PUSH_P50]
+    values = {
+        system: [r["p50_ms"] for r in by.get((system, "enqueue_single"), []) if r.get("p50_ms")]
+        for system in systems
+    }
+    ours = statistics.median(values["ours"]) if values.get("ours") else None
+    for system in systems:
+        spread = values[system]
+        if not spread:
+            row.append("-")
+            continue
+        value = statistics.median(spread)
+        cell = f"{value:.2f} ms"
+        if system != "ours" and ours:
+            cell += f" ({value / ours:.2f}x)"
+        if len(spread) > 1:
+            cell += f" [{min(spread):.2f}-{max(spread):.2f}]"
+        row.append(cell)
+    return row
 
 
 def _median(runs: list[dict[str, Any]]) -> float | None:

@@ -1,7 +1,8 @@
 """The raw-SQL floor: what plain psycopg can do on this machine with no queue library.
 
 A minimal table, a ``FOR UPDATE SKIP LOCKED`` claim of a batch of rows, and one batched
-UPDATE to complete them: two commits per batch and nothing else. No job body, no
+UPDATE to complete them: two commits per batch and nothing else. For single pushes, one
+prepared INSERT per autocommit call. No job body, no
 notifications, no bookkeeping. No queue on the same machine can beat it.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 
@@ -28,6 +30,7 @@ UPDATE raw_jobs SET state = 1 WHERE id IN (
     SELECT id FROM raw_jobs WHERE state = 0 ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
 ) RETURNING id
 """
+INSERT_ONE = "INSERT INTO raw_jobs (payload) VALUES (%s::jsonb)"
 COMPLETE = "UPDATE raw_jobs SET state = 2 WHERE id = ANY(%s)"
 
 
@@ -50,6 +53,24 @@ def main() -> None:
                 conn.commit()
             elapsed = time.perf_counter() - start
             result = {"value": args.jobs / elapsed, "unit": "jobs/s", "n": args.jobs}
+        elif args.workload == "enqueue_single":
+            # One INSERT per call in its own (autocommit) transaction: the floor for a push.
+            n = max(1, args.jobs // 20)
+            conn.autocommit = True
+            conn.execute(INSERT_ONE, ("{}",), prepare=True)
+            calls = []
+            start = time.perf_counter()
+            for _ in range(n):
+                t = time.perf_counter()
+                conn.execute(INSERT_ONE, ("{}",), prepare=True)
+                calls.append((time.perf_counter() - t) * 1000)
+            elapsed = time.perf_counter() - start
+            result = {
+                "value": n / elapsed,
+                "unit": "jobs/s",
+                "n": n,
+                "p50_ms": statistics.median(calls),
+            }
         elif args.workload == "drain":
             for i in range(0, args.jobs, 1000):
                 conn.execute(INSERT, (["{}"] * min(1000, args.jobs - i),))
