@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
 import chancy.app.driver as driver
 from chancy.app.driver import AsyncExecutable, SyncExecutable
@@ -194,6 +195,56 @@ class AppCore:
         if self.prepared_statements:
             return {}
         return {"connect_args": {"prepare_threshold": None}}
+
+    @contextlib.asynccontextmanager
+    async def _autocommit_connection(self) -> AsyncIterator[Any]:
+        """A connection for one self-contained statement (a push): the psycopg
+        connection checked out of the engine's pool (pre-pinged as usual) in autocommit,
+        without SQLAlchemy's Connection around it, whose isolation-level set and reset on
+        every checkout cost ~0.3 ms per push. On another driver, an autocommit
+        :class:`~sqlalchemy.ext.asyncio.AsyncConnection`."""
+        engine = self.engine
+        if engine.dialect.driver != "psycopg":
+            async with self.autocommit_engine.connect() as conn:
+                yield conn
+            return
+        with self._translating_errors("(connect)"):  # as engine.connect() would raise
+            fairy = await greenlet_spawn(engine.sync_engine.raw_connection)
+        try:
+            conn = fairy.driver_connection
+            await conn.set_autocommit(True)
+            try:
+                yield conn
+            finally:
+                try:
+                    await conn.set_autocommit(False)
+                except Exception:  # broken or cut short mid-statement: not reusable
+                    fairy.invalidate()
+        finally:
+            await greenlet_spawn(fairy.close)
+
+    @contextlib.contextmanager
+    def _sync_autocommit_connection(self) -> Iterator[Any]:
+        """Sync twin of :meth:`_autocommit_connection`."""
+        engine = self.sync_engine
+        if engine.dialect.driver != "psycopg":
+            with self.sync_autocommit_engine.connect() as conn:
+                yield conn
+            return
+        with self._translating_errors("(connect)"):
+            fairy = engine.raw_connection()
+        try:
+            conn = fairy.driver_connection
+            conn.autocommit = True
+            try:
+                yield conn
+            finally:
+                try:
+                    conn.autocommit = False
+                except Exception:
+                    fairy.invalidate()
+        finally:
+            fairy.close()
 
     @contextlib.contextmanager
     def _translating_errors(self, statement: str, *, translate: bool = True) -> Iterator[None]:

@@ -51,7 +51,7 @@ class PushMixin(AppCore):
         Accepts a :class:`Job` or a function decorated with :func:`chancy.job`. Sync twin:
         :meth:`sync_push`.
         """
-        async with self.autocommit_engine.connect() as conn:
+        async with self._autocommit_connection() as conn:
             return (await self._execute_push(conn, self._batch([job])))[0]
 
     async def push_ex(self, cursor: AsyncExecutable, job: JobLike) -> Reference:
@@ -74,7 +74,7 @@ class PushMixin(AppCore):
         """
         for chunk in chunked(_checked(jobs, batch_size), batch_size):
             batch = PushBatch.from_jobs(chunk, validated=True)
-            async with self.autocommit_engine.connect() as conn:
+            async with self._autocommit_connection() as conn:
                 references = await self._execute_push(conn, batch)
             # Yield only after the commit: a consumer that stops early keeps what it saw.
             yield references
@@ -115,7 +115,7 @@ class PushMixin(AppCore):
 
     def sync_push(self, job: JobLike) -> Reference:
         """Sync version of :meth:`push`."""
-        with self.sync_autocommit_engine.connect() as conn:
+        with self._sync_autocommit_connection() as conn:
             return self.sync_push_ex(conn, job)
 
     def sync_push_ex(self, cursor: SyncExecutable, job: JobLike) -> Reference:
@@ -128,7 +128,7 @@ class PushMixin(AppCore):
         """Sync version of :meth:`push_many`."""
         for chunk in chunked(_checked(jobs, batch_size), batch_size):
             batch = PushBatch.from_jobs(chunk, validated=True)
-            with self.sync_autocommit_engine.connect() as conn:
+            with self._sync_autocommit_connection() as conn:
                 references = self._sync_execute_push(conn, batch)
             yield references
 
