@@ -10,6 +10,9 @@ import pytest
 from chancy import Chancy
 from chancy.testing import isolated_chancy, random_prefix
 
+#: The Django suite runs in its own process (tests/contrib/test_django.py starts it).
+collect_ignore = [] if os.environ.get("DJANGO_SETTINGS_MODULE") else ["django_suite"]
+
 DSN = os.environ.get("CHANCY_TEST_DSN", "postgresql://root@127.0.0.1:5432/test")
 
 

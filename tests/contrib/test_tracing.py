@@ -60,9 +60,7 @@ async def test_push_and_run_share_one_trace(chancy: Chancy) -> None:
 
     trace_id = request.get_span_context().trace_id
     (push_ok, push_bad) = spans("chancy.push")
-    assert {push_ok.parent.span_id, push_bad.parent.span_id} == {
-        request.get_span_context().span_id
-    }
+    assert {push_ok.parent.span_id, push_bad.parent.span_id} == {request.get_span_context().span_id}
     stored = await app.get_job(ok)
     assert stored is not None and "traceparent" in stored.meta[META_KEY]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import close_old_connections
 from django.tasks.base import Task, TaskContext
 from django.utils.json import normalize_json
 from django.utils.module_loading import import_string
@@ -43,9 +44,18 @@ def django_task_executor(
     _takes_context: bool = False,
     job: QueuedJob,
 ) -> Any:
-    """Run a sync Django Task (an async one is run to completion by ``Task.call``)."""
+    """Run a sync Django Task (an async one is run to completion by ``Task.call``).
+
+    Database connections are closed around the call, as Django does around a request:
+    a worker thread must not keep a connection that outlives ``CONN_MAX_AGE``.
+    """
     task = _task(_task_path)
-    return normalize_json(task.call(*_call_args(task, job, _args, _takes_context), **_kwargs))
+    close_old_connections()
+    try:
+        result = task.call(*_call_args(task, job, _args, _takes_context), **_kwargs)
+    finally:
+        close_old_connections()
+    return normalize_json(result)
 
 
 async def async_django_task_executor(
