@@ -18,7 +18,7 @@ from django.conf import settings
 
 from chancy import Chancy, Queue, Worker
 from chancy.contrib.django.app import run_with_chancy
-from chancy.job import Reference, QueuedJob
+from chancy.job import QueuedJob, Reference
 from chancy.plugins.cron import Cron
 from chancy.plugins.workflow import WorkflowPlugin
 
