@@ -91,6 +91,7 @@ class ThreadWorker:
         asyncio.run_coroutine_threadsafe(self._stop(), self.loop).result(60)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(30)
+        self.loop.close()
 
 
 @pytest.fixture
