@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
+from asgiref.sync import async_to_sync
 from django.contrib.auth.models import User
 
 pytest.importorskip("chancy.plugins.api.auth", reason="the web extra is not installed")
@@ -21,7 +20,9 @@ def test_only_active_superusers_log_in() -> None:
     backend = DjangoAuthBackend()
 
     def login(username: str, password: str) -> bool:
-        return asyncio.run(backend.login(None, username, password))
+        # async_to_sync runs Django's thread-sensitive ORM calls on this thread, whose
+        # connection pytest-django manages (asyncio.run would leave one open elsewhere).
+        return async_to_sync(backend.login)(None, username, password)
 
     assert login("root", "s3cret")
     assert not login("root", "wrong")
