@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from chancy.app.logging import setup_default_logger
 from chancy.config import validate_prefix
+from chancy.db import embedded
 from chancy.db import engine as engines
 from chancy.db.models import Models, build_models
 from chancy.db.statements import notify as notify_sql
@@ -62,7 +63,7 @@ class AppCore:
 
     def __init__(
         self,
-        dsn: str | sa.URL | AsyncEngine | Mapping[str, Any],
+        dsn: str | sa.URL | AsyncEngine | Mapping[str, Any] | None = None,
         *,
         plugins: list[Any] | None = None,
         prefix: str = "chancy_",
@@ -84,6 +85,8 @@ class AppCore:
                 f"min_connection_pool_size ({min_connection_pool_size}) is larger than "
                 f"max_connection_pool_size ({max_connection_pool_size})."
             )
+        if dsn is None:  # CHANCY_DSN, else the embedded server (chancy/db/embedded.py)
+            dsn = embedded.default_dsn()
         self.min_connection_pool_size = min_connection_pool_size
         self.max_connection_pool_size = max_connection_pool_size
         self.poll_reconnect_timeout = poll_reconnect_timeout

@@ -78,7 +78,7 @@ UPSTREAM_EXTRA_METHODS: dict[str, tuple[str, list[tuple[str, Any, Any]]]] = {
 }
 
 CONSTRUCTOR = [
-    ("dsn", POS, REQUIRED),
+    ("dsn", POS, None),  # None: CHANCY_DSN, else the embedded server
     ("plugins", KW, None),
     ("prefix", KW, "chancy_"),
     ("min_connection_pool_size", KW, 1),
