@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,3 +47,34 @@ async def run_script(*args: str, env: dict[str, str], timeout: float = 120) -> t
             await proc.wait()
     assert proc.returncode is not None
     return proc.returncode, out.decode()
+
+
+@contextlib.asynccontextmanager
+async def worker_cli(app_path: str, *, env: dict[str, str], cwd: Path) -> AsyncIterator[list[str]]:
+    """``chancy --app APP_PATH worker start`` for the block's duration, stopped by SIGTERM.
+
+    Yields a list that holds, after the block, the worker's output; the worker must have
+    exited with code 0 (a clean, graceful stop).
+    """
+    proc = await asyncio.create_subprocess_exec(
+        str(Path(PYTHON_EXE).with_name("chancy")),
+        *("--app", app_path, "worker", "start"),
+        env=env,
+        cwd=str(cwd),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output: list[str] = []
+    try:
+        yield output
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), 60)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+        output.append(out.decode())
+    assert proc.returncode == 0, output[0]

@@ -23,30 +23,28 @@ def test_readme_snippet_is_the_example_file() -> None:
     assert readme_snippet() == (ROOT / "examples" / "five_minutes.py").read_text()
 
 
-async def test_readme_snippet_runs_on_the_embedded_server(tmp_path: Path) -> None:
-    script = tmp_path / "app.py"
+async def test_readme_snippet_runs_on_the_embedded_server(home: Path) -> None:
+    script = home / "app.py"
     script.write_text(readme_snippet())
-    code, out = await run_script(str(script), env=embedded_env(tmp_path))
+    code, out = await run_script(str(script), env=embedded_env(home))
     assert code == 0, out
     assert "Welcome mail to ada@example.com" in out
     assert re.search(r"Job \S+: succeeded", out), out
     # The only user exited, so the server stopped.
-    assert pgdata(tmp_path).joinpath("PG_VERSION").exists()
-    assert not pgdata(tmp_path).joinpath("postmaster.pid").exists()
+    assert pgdata(home).joinpath("PG_VERSION").exists()
+    assert not pgdata(home).joinpath("postmaster.pid").exists()
 
 
-async def test_quickstart_runs_on_the_embedded_server(tmp_path: Path) -> None:
-    code, out = await run_script("examples/quickstart.py", env=embedded_env(tmp_path))
+async def test_quickstart_runs_on_the_embedded_server(home: Path) -> None:
+    code, out = await run_script("examples/quickstart.py", env=embedded_env(home))
     assert code == 0, out
     assert "6 of 6 jobs succeeded." in out, out
-    assert "host=" in out and str(pgdata(tmp_path)).replace("/", "%2F") in out, out
-    assert not pgdata(tmp_path).joinpath("postmaster.pid").exists()
+    assert "host=" in out and str(pgdata(home)).replace("/", "%2F") in out, out
+    assert not pgdata(home).joinpath("postmaster.pid").exists()
 
 
-async def test_embedded_example_needs_no_server(tmp_path: Path) -> None:
-    code, out = await run_script(
-        "examples/embedded.py", str(tmp_path / "db"), env=embedded_env(tmp_path)
-    )
+async def test_embedded_example_needs_no_server(home: Path) -> None:
+    code, out = await run_script("examples/embedded.py", str(home / "db"), env=embedded_env(home))
     assert code == 0, out
     assert "Hello from an embedded PostgreSQL 18" in out, out
-    assert not (tmp_path / "db" / "pgdata" / "postmaster.pid").exists()
+    assert not (home / "db" / "pgdata" / "postmaster.pid").exists()

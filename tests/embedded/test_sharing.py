@@ -16,7 +16,7 @@ from chancy.db import embedded
 from chancy.db.embedded import EmbeddedPostgres
 from chancy.errors import ConfigurationError
 from chancy.testing import random_prefix
-from tests.embedded.helpers import PYTHON_EXE, ROOT, embedded_env
+from tests.embedded.helpers import PYTHON_EXE, ROOT, embedded_env, worker_cli
 
 
 class User:
@@ -65,8 +65,8 @@ def postmaster_pid(path: Path) -> int | None:
     return int(pidfile.read_text().split()[0]) if pidfile.exists() else None
 
 
-async def test_two_processes_share_one_server_and_the_last_stops_it(tmp_path: Path) -> None:
-    path = tmp_path / "db"
+async def test_two_processes_share_one_server_and_the_last_stops_it(home: Path) -> None:
+    path = home / "db"
     prefix = random_prefix("emb")
     first = await User.start(path, prefix, "push")
     users: list[User] = [first]
@@ -105,39 +105,23 @@ async def test_two_processes_share_one_server_and_the_last_stops_it(tmp_path: Pa
         EmbeddedPostgres(path).stop_server()
 
 
-async def test_worker_cli_runs_jobs_on_the_embedded_server(tmp_path: Path) -> None:
+async def test_worker_cli_runs_jobs_on_the_embedded_server(home: Path) -> None:
     """``chancy --app`` with an app built by ``Chancy()``: the worker joins the server."""
-    path = tmp_path / "chancy" / "postgres"  # where Chancy() puts it with this XDG_DATA_HOME
+    path = home / "chancy" / "postgres"  # where Chancy() puts it with this XDG_DATA_HOME
     here = EmbeddedPostgres(path)
     prefix = random_prefix("emb")
-    worker = None
     try:
         async with Chancy(here.start(), prefix=prefix) as app:
             await app.migrate()
             # The Process executor: its children import cli_app, so they join the server too.
             await app.declare(Queue("default", executor=Chancy.Executor.Process))
             ref = await app.push(Job(func="tests.embedded.cli_app.double", kwargs={"x": 21}))
-            worker = await asyncio.create_subprocess_exec(
-                str(Path(PYTHON_EXE).with_name("chancy")),
-                "--app",
-                "tests.embedded.cli_app:app",
-                "worker",
-                "start",
-                env=embedded_env(tmp_path, CLI_APP_PREFIX=prefix),
-                cwd=str(ROOT),
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-            )
-            job = await app.wait_for_job(ref, interval=0.2, timeout=90)
-            assert job is not None and job.state == "succeeded", job
-            worker.send_signal(signal.SIGTERM)
-            out, _ = await asyncio.wait_for(worker.communicate(), 60)
-            assert worker.returncode == 0, out.decode()
+            env = embedded_env(home, CLI_APP_PREFIX=prefix)
+            async with worker_cli("tests.embedded.cli_app:app", env=env, cwd=ROOT) as output:
+                job = await app.wait_for_job(ref, interval=0.2, timeout=90)
+            assert job is not None and job.state == "succeeded", output
             await app.migrate(to_version=0)
     finally:
-        if worker is not None and worker.returncode is None:
-            worker.kill()
-            await worker.wait()
         here.release()
     # The worker (and its job children) are gone, and so is the test's hold: stopped.
     assert postmaster_pid(path) is None

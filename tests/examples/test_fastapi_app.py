@@ -7,10 +7,8 @@ chancy's tables are isolated and dropped with the schema.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
-import signal
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -23,7 +21,7 @@ import sqlalchemy as sa
 
 from chancy import Chancy, Reference
 from chancy.testing import random_prefix
-from tests.embedded.helpers import PYTHON_EXE
+from tests.embedded.helpers import worker_cli
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fastapi_app"
 
@@ -110,22 +108,6 @@ async def test_a_separate_worker_process_runs_the_job(api: ModuleType, schema_ds
         assert created.status_code == 201, created.text
         ref = Reference(created.json()["job_id"])
         assert (await chancy.get_job(ref)).state == "pending"
-        worker = await asyncio.create_subprocess_exec(
-            str(Path(PYTHON_EXE).with_name("chancy")),
-            "--app",
-            "signups.settings:chancy",
-            "worker",
-            "start",
-            env=env,
-            cwd=str(EXAMPLE),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        try:
+        async with worker_cli("signups.settings:chancy", env=env, cwd=EXAMPLE) as output:
             job = await chancy.wait_for_job(ref, interval=0.2, timeout=90)
-        finally:
-            if worker.returncode is None:
-                worker.send_signal(signal.SIGTERM)
-            out, _ = await asyncio.wait_for(worker.communicate(), 60)
-        assert job is not None and job.state == "succeeded", out.decode()
-        assert worker.returncode == 0, out.decode()
+        assert job is not None and job.state == "succeeded", output
