@@ -38,7 +38,7 @@ def django_url(settings: Mapping[str, Any]) -> sa.URL:
     """A URL from a Django ``DATABASES`` entry (upstream accepts these as the DSN).
 
     ``ENGINE`` is ignored; ``OPTIONS`` become query parameters; the port defaults to
-    5432 when a host is given.
+    5432 when a host is given; a ``HOST`` that is a socket directory becomes ``?host=``.
     """
     if not settings.get("NAME"):
         raise ConfigurationError(
@@ -47,6 +47,9 @@ def django_url(settings: Mapping[str, Any]) -> sa.URL:
         )
     host = settings.get("HOST") or None
     port = settings.get("PORT") or (5432 if host else None)
+    query = {k: str(v) for k, v in (settings.get("OPTIONS") or {}).items()}
+    if host and str(host).startswith("/"):  # Django's HOST may be a Unix socket directory
+        query["host"], host = str(host), None
     return sa.URL.create(
         "postgresql",
         username=settings.get("USER") or None,
@@ -54,7 +57,7 @@ def django_url(settings: Mapping[str, Any]) -> sa.URL:
         host=host,
         port=int(port) if port else None,
         database=settings["NAME"],
-        query={k: str(v) for k, v in (settings.get("OPTIONS") or {}).items()},
+        query=query,
     )
 
 

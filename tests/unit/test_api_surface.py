@@ -228,3 +228,14 @@ def test_errors_module() -> None:
     assert issubclass(chancy.errors.ConfigurationError, ValueError)
     message = str(chancy.errors.MigrationsNeededError("x_"))
     assert "'x_'" in message and "migrate" in message
+
+
+def test_embedded_constructor() -> None:
+    """``Chancy.embedded(path=None, **options)``: chancy's addition for zero-setup use."""
+    assert isinstance(inspect.getattr_static(Chancy, "embedded"), classmethod)
+    params = list(inspect.signature(Chancy.embedded).parameters.values())
+    assert [(p.name, p.kind, p.default) for p in params] == [
+        ("path", POS, None),
+        ("options", inspect.Parameter.VAR_KEYWORD, REQUIRED),
+    ]
+    assert Chancy.embedded.__doc__ and "chancy[embedded]" in Chancy.embedded.__doc__
