@@ -104,7 +104,7 @@ class EmbeddedPostgres:
                 atexit.register(self.release)
             else:
                 self._server.ensure_postgres_running()  # stopped behind our back: start again
-            self._write_users(self._live_users() | {_me()})
+            self._write_users(self._others() | {_me()})
             return str(self._server.get_uri())
 
     def release(self) -> None:
@@ -115,7 +115,7 @@ class EmbeddedPostgres:
         if self._server is None or self._owner_pid != os.getpid():
             return
         with self._locked():
-            others = self._live_users() - {_me()}
+            others = self._others()
             self._write_users(others)
             if not others:
                 self.stop_server()
@@ -139,6 +139,10 @@ class EmbeddedPostgres:
         """The live processes registered as users: ``(pid, start time)`` pairs."""
         with self._locked():
             return self._live_users()
+
+    def _others(self) -> set[tuple[int, float]]:
+        """Live users other than this process."""
+        return {user for user in self._live_users() if user[0] != os.getpid()}
 
     def _live_users(self) -> set[tuple[int, float]]:
         try:
