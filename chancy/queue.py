@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from chancy.errors import ConfigurationError
-from chancy.job import INT4_MAX, MAX_QUEUE_NAME
+from chancy.job import INT4_MAX, MAX_QUEUE_NAME, check_max_result_bytes
 
 __all__ = ["Queue"]
 
@@ -25,6 +25,8 @@ class Queue:
     means the executor's default. ``tags`` are regexes matched (from the start) against
     each worker's tags to decide which workers serve the queue. ``rate_limit`` jobs per
     ``rate_limit_window`` seconds is a global budget shared by all workers.
+    ``max_result_bytes`` caps the stored return value of this queue's jobs (bytes of
+    JSON); ``None`` uses the app's ``Chancy(max_result_bytes=...)``.
     """
 
     class State(enum.StrEnum):
@@ -43,6 +45,7 @@ class Queue:
     rate_limit_window: int | None = None
     resume_at: dt.datetime | None = None
     eager_polling: bool = False
+    max_result_bytes: int | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.tags, str):
@@ -101,6 +104,8 @@ class Queue:
             )
         if self.resume_at is not None and self.resume_at.tzinfo is None:
             raise ConfigurationError(f"{where}: resume_at must be timezone-aware.")
+        if self.max_result_bytes is not None:
+            check_max_result_bytes(where, self.max_result_bytes)
 
     def matching_tags(self) -> list[re.Pattern[str]]:
         """Compiled tag patterns; an invalid pattern is skipped (the caller logs it)."""
@@ -143,4 +148,5 @@ class Queue:
             rate_limit_window=data.get("rate_limit_window"),
             resume_at=data.get("resume_at"),
             eager_polling=bool(data.get("eager_polling")),
+            max_result_bytes=data.get("max_result_bytes"),
         )
