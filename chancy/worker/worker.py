@@ -347,7 +347,11 @@ class Worker:
             return
         for executor in self.executors.values():
             if await executor.cancel(ref):
-                self.log.info("Cancelled running job %s.", ref.identifier)
+                self.log.info(
+                    "Cancelled running job %s.",
+                    ref.identifier,
+                    extra={"job_id": str(ref.identifier)},
+                )
 
     async def _on_recovered(self, event: Event) -> None:
         """Recovery gave this job to someone else: stop our run of that exact claim."""
@@ -359,7 +363,11 @@ class Worker:
             running = executor.running(ref)
             if running is not None and str(running.claim_id) == claim:
                 await executor.cancel(ref)
-                self.log.warning("Job %s was recovered from this worker; stopped it.", ref)
+                self.log.warning(
+                    "Job %s was recovered from this worker; stopped it.",
+                    ref.identifier,
+                    extra=logs.job_fields(running),
+                )
 
     async def _on_queue_change(self, event: Event) -> None:
         self.assignment.changed.set()
