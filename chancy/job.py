@@ -31,10 +31,6 @@ MAX_UNIQUE_KEY_BYTES = 2048
 STORE_RESULT_KEY = "store_result"
 #: The ``meta`` key where the worker records why a job's return value was not stored.
 RESULT_ERROR_KEY = "result_error"
-#: Largest stored result (bytes of JSON) unless ``Chancy``/``Queue(max_result_bytes=)`` say.
-DEFAULT_MAX_RESULT_BYTES = 1024 * 1024
-#: The highest ``max_result_bytes`` accepted: a row is no place for anything bigger.
-MAX_RESULT_BYTES_CEILING = 64 * 1024 * 1024
 
 
 def _utcnow() -> dt.datetime:
@@ -265,20 +261,6 @@ _JSON_NUL = re.compile(r"(?:^|[^\\])(?:\\\\)*\\u0000")
 def has_escaped_nul(text: str) -> bool:
     """Whether JSON ``text`` holds a NUL character (``\\u0000``), which jsonb rejects."""
     return _JSON_NUL.search(text) is not None
-
-
-def check_max_result_bytes(where: str, value: Any) -> None:
-    """Raise ConfigurationError unless ``value`` is a usable ``max_result_bytes``."""
-    if (
-        not isinstance(value, int)
-        or isinstance(value, bool)
-        or not 1 <= value <= MAX_RESULT_BYTES_CEILING
-    ):
-        raise ConfigurationError(
-            f"{where}: max_result_bytes must be an int from 1 to {MAX_RESULT_BYTES_CEILING} "
-            f"(64 MB), got {value!r}. To keep a job's result out of the database, use "
-            "@job(store_result=False) instead."
-        )
 
 
 def check_json_object(where: str, name: str, value: Any) -> str:

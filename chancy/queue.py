@@ -9,11 +9,29 @@ import re
 from typing import Any
 
 from chancy.errors import ConfigurationError
-from chancy.job import INT4_MAX, MAX_QUEUE_NAME, check_max_result_bytes
+from chancy.job import INT4_MAX, MAX_QUEUE_NAME
 
 __all__ = ["Queue"]
 
 DEFAULT_EXECUTOR = "chancy.executors.process.ProcessExecutor"
+#: Largest stored result (bytes of JSON) unless ``Chancy``/``Queue(max_result_bytes=)`` say.
+DEFAULT_MAX_RESULT_BYTES = 1024 * 1024
+#: The highest ``max_result_bytes`` accepted: a row is no place for anything bigger.
+MAX_RESULT_BYTES_CEILING = 64 * 1024 * 1024
+
+
+def check_max_result_bytes(where: str, value: Any) -> None:
+    """Raise ConfigurationError unless ``value`` is a usable ``max_result_bytes``."""
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or not 1 <= value <= MAX_RESULT_BYTES_CEILING
+    ):
+        raise ConfigurationError(
+            f"{where}: max_result_bytes must be an int from 1 to {MAX_RESULT_BYTES_CEILING} "
+            f"(64 MB), got {value!r}. To keep a job's result out of the database, use "
+            "@job(store_result=False) instead."
+        )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,7 +16,7 @@ from chancy.db import engine as engines
 from chancy.db.models import Models, build_models
 from chancy.db.statements import notify as notify_sql
 from chancy.errors import ConfigurationError
-from chancy.job import DEFAULT_MAX_RESULT_BYTES, check_max_result_bytes
+from chancy.queue import DEFAULT_MAX_RESULT_BYTES, check_max_result_bytes
 from chancy.utils import import_string
 
 AsyncExecutable = AsyncSession | AsyncConnection

@@ -26,6 +26,7 @@ from typing import Any
 from chancy.executors.base import ResultNotReturned
 from chancy.executors.calling import call_blocking, prepare
 from chancy.job import Limit, QueuedJob
+from chancy.queue import MAX_RESULT_BYTES_CEILING
 
 try:
     import resource
@@ -35,7 +36,7 @@ except ImportError:  # Windows: memory limits are not available
 __all__ = ["RemoteJobError", "RemoteTraceback", "decode_reply", "serve"]
 
 #: The largest pickled result sent back to the worker (the stored-result ceiling).
-MAX_RESULT_BYTES = 64 * 1024 * 1024
+MAX_RESULT_BYTES = MAX_RESULT_BYTES_CEILING
 
 
 class RemoteJobError(Exception):

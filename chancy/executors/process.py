@@ -50,9 +50,10 @@ class ProcessExecutor(Executor):
       so big allocations raise ``MemoryError``; the child is replaced afterwards.
       Platforms without :mod:`resource` (Windows) ignore it.
     - :meth:`cancel` kills the child running the job; the job fails and is not retried.
-    - Kwargs and results cross a pipe, so results must be picklable to reach plugins
-      (others become ``None``); exceptions that cannot be pickled still fail the job
-      with their full traceback.
+    - Kwargs and results cross a pipe. A result that can't be pickled (or rebuilt in
+      the worker) arrives as a :class:`~chancy.executors.base.ResultNotReturned`, so the
+      job still succeeds and the reason is recorded; exceptions that cannot be pickled
+      still fail the job with their full traceback.
     """
 
     #: Seconds a child gets to exit after SIGTERM before it is killed outright.

@@ -57,18 +57,18 @@ def error_summary(exc: BaseException) -> str:
 
 def job_finished(log: Log, job: QueuedJob, exc: BaseException | None) -> None:
     """Log one run's outcome; ``job`` is its new state (after plugins had their say)."""
-    fields = job_fields(job)
     if exc is None:
-        if log.isEnabledFor(logging.DEBUG):
+        if log.isEnabledFor(logging.DEBUG):  # the hot path: build nothing unless shown
             log.debug(
                 "Job %s (%s) succeeded on queue %r (attempt %d).",
                 job.id,
                 job.func,
                 job.queue,
                 job.attempts,
-                extra=fields,
+                extra=job_fields(job),
             )
         return
+    fields = job_fields(job)
     fields["error"] = summary = error_summary(exc)
     ending = "and will not be retried" if job.state is State.FAILED else "and will be retried"
     log.warning(

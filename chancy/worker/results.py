@@ -59,10 +59,10 @@ def settle_result(
     (``store_result=False``) store nothing and record nothing.
     """
     text, reason = encode_result(value, limit) if job.stores_result else (None, None)
-    meta = job.meta or {}
+    meta = job.meta
     if reason is not None:
-        meta = {**meta, RESULT_ERROR_KEY: reason}
-    elif RESULT_ERROR_KEY in meta:
+        meta = {**(meta or {}), RESULT_ERROR_KEY: reason}
+    elif meta and RESULT_ERROR_KEY in meta:
         meta = {k: v for k, v in meta.items() if k != RESULT_ERROR_KEY}
     stored = value if text is not None else None
     if meta is job.meta and stored is job.result:

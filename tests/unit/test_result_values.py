@@ -12,7 +12,7 @@ import pytest
 from chancy import Chancy, Job, Queue, QueuedJob, job
 from chancy.errors import ConfigurationError
 from chancy.executors.base import ResultNotReturned
-from chancy.job import DEFAULT_MAX_RESULT_BYTES
+from chancy.queue import DEFAULT_MAX_RESULT_BYTES
 from chancy.worker.completer import Completer
 from chancy.worker.outcomes import Outcome
 from chancy.worker.results import encode_result, settle_result
