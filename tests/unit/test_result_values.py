@@ -23,8 +23,8 @@ def returns_one() -> int:
 
 
 def queued(**fields: object) -> QueuedJob:
+    fields.setdefault("func", "m.f")
     return QueuedJob(
-        func="m.f",
         id=uuid.uuid4(),
         created_at=dt.datetime.now(dt.UTC),
         state=QueuedJob.State.SUCCEEDED,
@@ -97,3 +97,15 @@ def test_completer_batches_stop_at_a_byte_budget() -> None:
     assert len(completer._next_batch()) == 1  # one oversized result still goes, alone
     completer._pending = [Outcome(queued(), 0) for _ in range(3)]
     assert len(completer._next_batch()) == 3
+
+
+def test_sub_interpreter_results_that_cannot_be_pickled_back_are_explained() -> None:
+    """The function each sub-interpreter runs (callable on any Python)."""
+    from chancy.executors.sub import run_job_returning
+
+    lock = queued(func="tests.results.result_jobs.returns_a_lock")
+    result, _ = run_job_returning(lock)
+    assert isinstance(result, ResultNotReturned)
+    assert "could not be pickled out of its sub-interpreter" in result.reason
+    fine = queued(func="tests.results.result_jobs.returns", kwargs={"value": [1]})
+    assert run_job_returning(fine) == ([1], {})
