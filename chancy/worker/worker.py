@@ -32,6 +32,7 @@ from chancy.worker.completer import Completer
 from chancy.worker.hooks import Hooks
 from chancy.worker.registry import Registry
 from chancy.worker.results import settle_result
+from chancy.worker.undeclared import UndeclaredQueues
 
 __all__ = ["Worker"]
 
@@ -91,6 +92,7 @@ class Worker:
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._force = asyncio.Event()
         self.registry = Registry(self)
+        self.undeclared = UndeclaredQueues(self)
         self._stop_task: asyncio.Task[bool] | None = None
         self._stopped = asyncio.Event()
         self._signals = 0
@@ -180,6 +182,7 @@ class Worker:
         # One reconcile before the watcher, so the start line can name what is served.
         await self.assignment.reconcile(await self.assignment.load())
         self._spawn("queues", self.assignment.watch())
+        self._spawn("undeclared", self.undeclared.run())
         await self.hooks.call("on_worker_started", worker=self)
         for plugin in chancy.plugins.values():
             self._spawn(f"plugin:{plugin.get_identifier()}", self._run_plugin(plugin))
