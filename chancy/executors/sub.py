@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from chancy.errors import ConfigurationError
-from chancy.executors.base import ResultNotReturned
+from chancy.executors.base import Executor, ResultNotReturned
 from chancy.executors.thread import ThreadedExecutor, run_job
 from chancy.job import QueuedJob
 
@@ -34,11 +34,11 @@ def interpreter_pool_class() -> type[concurrent.futures.Executor] | None:
     return found
 
 
-def run_job_returning(job: QueuedJob) -> tuple[Any, dict[str, Any]]:
+def run_job_returning(executor: type[Executor], job: QueuedJob) -> tuple[Any, dict[str, Any]]:
     """:func:`run_job`, with a result that can't be pickled out of the interpreter
     replaced by a :class:`ResultNotReturned`: the job succeeded, so it must not fail
     on the way back."""
-    result, meta = run_job(job)
+    result, meta = run_job(executor, job)
     try:
         pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
     except Exception as exc:
@@ -56,10 +56,16 @@ class SubInterpreterExecutor(ThreadedExecutor):
     ``min(32, cpus + 4)``), each on its own thread.
 
     Jobs and their results cross interpreters by pickling, and extension modules that
-    don't support sub-interpreters cannot be imported there. TIME limits and
-    cancellation are cooperative, as with :class:`ThreadedExecutor`; MEMORY limits are
-    not supported.
+    don't support sub-interpreters cannot be imported there. TIME limits are cooperative
+    (the job must call ``checkpoint()`` on its ``QueuedJob`` parameter) and a cancelled
+    job's thread runs on, as with :class:`ThreadedExecutor`; MEMORY limits are refused.
     """
+
+    capabilities = (
+        Executor.Capability.SYNC_JOBS
+        | Executor.Capability.ASYNC_JOBS
+        | Executor.Capability.COOPERATIVE_TIME_LIMITS
+    )
 
     def __init__(self, worker: Any, queue: Any) -> None:
         if interpreter_pool_class() is None:
@@ -73,7 +79,9 @@ class SubInterpreterExecutor(ThreadedExecutor):
         super().__init__(worker, queue)
 
     def submit(self, job: QueuedJob) -> asyncio.Future[tuple[Any, dict[str, Any]]]:
-        return asyncio.get_running_loop().run_in_executor(self.pool, run_job_returning, job)
+        return asyncio.get_running_loop().run_in_executor(
+            self.pool, run_job_returning, type(self), job
+        )
 
     def make_pool(self) -> concurrent.futures.Executor:
         pool_class = interpreter_pool_class()

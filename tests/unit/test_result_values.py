@@ -101,11 +101,11 @@ def test_completer_batches_stop_at_a_byte_budget() -> None:
 
 def test_sub_interpreter_results_that_cannot_be_pickled_back_are_explained() -> None:
     """The function each sub-interpreter runs (callable on any Python)."""
-    from chancy.executors.sub import run_job_returning
+    from chancy.executors.sub import SubInterpreterExecutor, run_job_returning
 
     lock = queued(func="tests.results.result_jobs.returns_a_lock")
-    result, _ = run_job_returning(lock)
+    result, _ = run_job_returning(SubInterpreterExecutor, lock)
     assert isinstance(result, ResultNotReturned)
     assert "could not be pickled out of its sub-interpreter" in result.reason
     fine = queued(func="tests.results.result_jobs.returns", kwargs={"value": [1]})
-    assert run_job_returning(fine) == ([1], {})
+    assert run_job_returning(SubInterpreterExecutor, fine) == ([1], {})
