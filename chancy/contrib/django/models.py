@@ -81,6 +81,7 @@ def _queue(prefix: str, app_label: str, module: str, name: str) -> type[models.M
             "rate_limit_window": models.IntegerField(null=True, blank=True),
             "resume_at": models.DateTimeField(null=True, blank=True),
             "eager_polling": models.BooleanField(default=False),
+            "max_result_bytes": models.IntegerField(null=True, blank=True),
             "__str__": lambda self: self.name,
         },
     )

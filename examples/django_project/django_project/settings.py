@@ -8,9 +8,11 @@ back with the block.
 from __future__ import annotations
 
 import os
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 _dsn = urlsplit(os.environ.get("CHANCY_DSN", "postgresql://root@127.0.0.1:5432/test"))
+#: A Unix-socket DSN names its directory as ``?host=/path``.
+_socket = parse_qs(_dsn.query).get("host", [""])[0]
 
 SECRET_KEY = "example-only-not-secret"
 DEBUG = True
@@ -25,7 +27,7 @@ DATABASES = {
         "NAME": _dsn.path.lstrip("/") or "postgres",
         "USER": _dsn.username or "",
         "PASSWORD": _dsn.password or "",
-        "HOST": _dsn.hostname or "",
+        "HOST": _dsn.hostname or _socket,
         "PORT": str(_dsn.port or ""),
     }
 }
