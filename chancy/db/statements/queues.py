@@ -8,7 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
-from chancy.db.models import Models
+from chancy.db.models import READY_STATES, Models
+from chancy.db.statements._sql import state_in
 from chancy.queue import Queue
 
 _UPSERTED = (
@@ -108,3 +109,25 @@ def build_take_window(models: Models, queue: str, window_start: int) -> sa.Inser
 def build_spend_window(models: Models, queue: str, used: int) -> sa.Update:
     t = models.QueueRateLimit.__table__
     return sa.update(t).where(t.c.queue == queue).values(count=t.c.count + used)
+
+
+def build_job_counts(models: Models) -> sa.Select[Any]:
+    """Jobs per queue and state, with how long the oldest job ready to run has waited.
+
+    ``oldest_ready_seconds`` counts from ``scheduled_at`` (a job scheduled for later is
+    not late) and is NULL for states that are not ready to run. Queues that were never
+    declared appear too, which is how an operator spots jobs nobody will run.
+    """
+    t = models.Job.__table__
+    ready = sa.and_(state_in(t.c.state, READY_STATES), t.c.scheduled_at <= sa.func.now())
+    oldest = sa.func.min(t.c.scheduled_at).filter(ready)
+    return (
+        sa.select(
+            t.c.queue,
+            t.c.state,
+            sa.func.count().label("jobs"),
+            sa.func.extract("epoch", sa.func.now() - oldest).label("oldest_ready_seconds"),
+        )
+        .group_by(t.c.queue, t.c.state)
+        .order_by(t.c.queue, t.c.state)
+    )
