@@ -75,7 +75,7 @@ def load_app(path: str) -> Chancy:
         sys.path.insert(0, "")
     try:
         target = import_string(path.replace(":", "."))
-        app = target if isinstance(target, Chancy) else target() if callable(target) else None
+        app = target() if callable(target) and not isinstance(target, Chancy) else target
     except ImportError as exc:
         raise click.ClickException(f"Cannot import the app {path!r}: {one_line(exc)}") from exc
     except Exception as exc:
