@@ -20,6 +20,7 @@ import click
 from chancy.utils import json_dumps
 
 try:  # The ``cli`` extra; without it everything prints as plain text.
+    import rich.box
     import rich.console
     import rich.markup
     import rich.progress
@@ -95,6 +96,28 @@ def _terminal() -> bool:
     return rich is not None and sys.stdout.isatty()
 
 
+#: On a terminal a column is cut (with an ellipsis) only beyond this width.
+WIDEST_CELL = 40
+
+
+def _rich_table(columns: Sequence[Column], rows: list[list[str]], title: str | None) -> None:
+    """A table whose columns keep their natural width up to :data:`WIDEST_CELL`; a
+    terminal too narrow for that gets long lines rather than unreadable cut ids."""
+    table = rich.table.Table(title=title, header_style="bold", box=rich.box.SIMPLE_HEAD)
+    widths = []
+    for i, col in enumerate(columns):
+        width = min(max(len(col.header), *(len(r[i]) for r in rows)), WIDEST_CELL)
+        widths.append(width)
+        table.add_column(col.header, no_wrap=True, overflow="ellipsis", min_width=width)
+    for row in rows:
+        table.add_row(*(rich.markup.escape(cell) for cell in row))
+    console = rich.console.Console()
+    needed = sum(widths) + 3 * len(widths) + 2
+    if needed > console.width:
+        console = rich.console.Console(width=needed)
+    console.print(table)
+
+
 def emit_json(data: Any) -> None:
     """``data`` as one JSON document on stdout (UUIDs, times and enums encoded)."""
     click.echo(json_dumps(data))
@@ -117,12 +140,7 @@ def emit_listing(
         return
     rows = [[col.show(rec.get(col.key)) for col in columns] for rec in records]
     if _terminal():
-        table = rich.table.Table(title=title, header_style="bold")
-        for col in columns:
-            table.add_column(col.header, overflow="fold")
-        for row in rows:
-            table.add_row(*(rich.markup.escape(cell) for cell in row))
-        rich.console.Console().print(table)
+        _rich_table(columns, rows, title)
         return
     headers = [col.header.upper() for col in columns]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
