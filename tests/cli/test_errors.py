@@ -102,3 +102,8 @@ def test_traceback_flag_shows_the_real_error(modules: Path) -> None:
     )
     result = invoke("--traceback", "--app", f"{name}:app", "queue", "list")
     assert result.exit_code == 1 and not isinstance(result.exception, SystemExit)
+
+
+def test_worker_refuses_unmigrated_schema(app_path: str) -> None:
+    line = one_line_error(invoke("--app", app_path, "worker", "start"))
+    assert "misc migrate" in line
