@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from chancy import Chancy
-from chancy.testing import isolated_chancy, random_prefix
+from chancy.testing import random_prefix
+from tests.prefix_pool import PrefixPool
 
 DSN = os.environ.get("CHANCY_TEST_DSN", "postgresql://root@127.0.0.1:5432/test")
 
@@ -23,8 +25,24 @@ def prefix() -> str:
     return random_prefix()
 
 
+@pytest.fixture(scope="session")
+def prefix_pool(dsn: str) -> Iterator[PrefixPool]:
+    pool = PrefixPool(dsn)
+    yield pool
+    asyncio.run(pool.close())
+
+
 @pytest.fixture
-async def chancy(dsn: str, prefix: str) -> AsyncIterator[Chancy]:
-    """A migrated app on a fresh prefix, without default plugins; torn down afterwards."""
-    async with isolated_chancy(dsn, prefix=prefix, no_default_plugins=True) as app:
+async def chancy(dsn: str, prefix_pool: PrefixPool) -> AsyncIterator[Chancy]:
+    """A migrated core-only app without default plugins, on a prefix no other test sees.
+
+    The prefix comes from a pool of migrated ones and is emptied (or removed, if the test
+    changed its schema) afterwards; see tests/prefix_pool.py.
+    """
+    prefix = await prefix_pool.acquire()
+    app = Chancy(dsn, prefix=prefix, no_default_plugins=True)
+    try:
         yield app
+    finally:
+        await app.__aexit__(None, None, None)
+        await prefix_pool.release(prefix)
