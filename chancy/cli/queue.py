@@ -163,15 +163,15 @@ STATS_COLUMNS = [
     Column("oldest_ready_seconds", "Oldest ready", seconds),
     Column(
         "throughput_per_minute",
-        f"Done/min ({THROUGHPUT_MINUTES}m)",
+        f"Throughput/min ({THROUGHPUT_MINUTES}m)",
         lambda v: "" if v is None else f"{v:.1f}",
     ),
 ]
 
 
 async def throughput(app: Chancy) -> dict[str, float] | None:
-    """Finished jobs per minute by queue, averaged over the last minutes of the Metrics
-    plugin's counters; None when its tables are not migrated."""
+    """Job runs ended per minute by queue, averaged over the last minutes of the Metrics
+    plugin's ``queue:<name>:throughput`` counters; None when its tables are not migrated."""
     if not await branch_migrated(app, "metrics"):
         return None
     plugin = app.plugins.get(Metrics.get_identifier())
