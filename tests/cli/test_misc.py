@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.metadata
+import sys
+import types
 
 import click
 import pytest
@@ -121,3 +123,16 @@ def test_shell_binds_the_app_and_runs_top_level_await(app_module: AppModule) -> 
     assert "queues 0" in result.output
     assert "Job QueuedJob Reference Queue" in result.output
     assert "ZeroDivisionError" in result.output and "still alive" in result.output
+
+
+def test_shell_prefers_ipython_when_installed(
+    app_module: AppModule, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, object] = {}
+    fake = types.ModuleType("IPython")
+    fake.start_ipython = lambda argv, user_ns, display_banner: seen.update(user_ns)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    result = invoke("--app", app_module.path, "misc", "shell")
+    assert result.exit_code == 0, result.output
+    assert seen["chancy"] is app_module.module().app and seen["GREETING"]
+    assert {"Job", "QueuedJob", "Queue", "Reference", "Limit", "Worker", "asyncio"} <= set(seen)
