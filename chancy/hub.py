@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -25,9 +26,14 @@ class Hub:
 
     Handlers may be plain or async functions; they get the :class:`Event`. ``wait_for``
     returns the events that fired, or an empty list on timeout.
+
+    One failing handler does not stop the others: its exception is logged (naming the
+    handler and the event) and the remaining handlers and waiters still run, so a
+    plugin's bug cannot silence the worker's own listeners.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, log: logging.Logger | None = None) -> None:
+        self.log = log or logging.getLogger("chancy")
         self._handlers: dict[str, list[Handler]] = defaultdict(list)
         self._any: list[Handler] = []
         self._waiters: dict[str, list[asyncio.Future[Event]]] = defaultdict(list)
@@ -57,9 +63,12 @@ class Hub:
     async def emit(self, event: str, body: dict[str, Any] | None = None) -> None:
         ev = Event(event, body or {})
         for handler in [*self._handlers.get(event, ()), *self._any]:
-            result = handler(ev)
-            if inspect.isawaitable(result):
-                await result
+            try:
+                result = handler(ev)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                self.log.exception("Event handler %r failed on event %r.", handler, event)
         for fut in self._waiters.pop(event, []):
             if not fut.done():
                 fut.set_result(ev)

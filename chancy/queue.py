@@ -66,6 +66,11 @@ class Queue:
         where = f"Queue {self.name!r}"
         if not isinstance(self.name, str) or not self.name:
             raise ConfigurationError("Queue name must be a non-empty string.")
+        if "\x00" in self.name:
+            raise ConfigurationError(
+                f"Queue name {self.name!r} contains a NUL byte, which Postgres text cannot "
+                "store; remove it."
+            )
         if len(self.name) > MAX_QUEUE_NAME:
             raise ConfigurationError(
                 f"Queue names are limited to {MAX_QUEUE_NAME} characters, got {len(self.name)}."

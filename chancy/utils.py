@@ -9,6 +9,7 @@ import importlib
 import json
 import os
 import time
+import types
 import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -58,20 +59,55 @@ def importable_name(obj: Any) -> str:
 
 
 def import_string(path: str) -> Any:
-    """Import ``a.b.c`` and return attribute ``c`` of module ``a.b`` (nested attributes allowed)."""
-    module_name, _, attr = path.rpartition(".")
-    if not module_name:
-        raise ImportError(f"{path!r} is not a dotted import path like 'package.module.name'.")
+    """Import ``a.b.c`` and return attribute ``c`` of module ``a.b`` (nested attributes allowed).
+
+    ``module:attr`` (the :func:`pkgutil.resolve_name` form) works too. Like
+    ``resolve_name`` it walks the path from the left, importing while the next part is
+    a module; unlike it, an import that fails *inside* a module (a missing dependency,
+    say) is re-raised naming that module and the one really missing, instead of being
+    mistaken for "this part is not a module", which would hide the cause. The message
+    is only the cause, without a trailing full stop: callers put the path around it.
+    """
+    parts = path.replace(":", ".").split(".") if isinstance(path, str) else []
+    if not parts or not all(part.isidentifier() for part in parts):
+        raise ImportError(f"{path!r} is not a dotted import path like 'package.module.name'")
+    module_name = parts[0]
+    found = _import(module_name, parent=None)
+    for index, part in enumerate(parts[1:], start=1):
+        attribute = getattr(found, part, None)
+        if attribute is not None and not isinstance(attribute, types.ModuleType):
+            found = attribute
+            continue
+        if isinstance(found, types.ModuleType) and module_name == getattr(found, "__name__", ""):
+            child = _import(f"{module_name}.{part}", parent=found)
+            if child is not None:
+                found, module_name = child, f"{module_name}.{part}"
+                continue
+        if attribute is None:
+            owner = ".".join(parts[:index])
+            if hasattr(found, "__path__"):  # a package: the part was meant as a module
+                missing = f"{owner}.{part}"
+                raise ModuleNotFoundError(f"No module named {missing!r}", name=missing)
+            raise ImportError(f"{owner!r} has no attribute {part!r}", name=module_name)
+        found = attribute
+    return found
+
+
+def _import(name: str, *, parent: types.ModuleType | None) -> Any:
+    """The module ``name``; None if it does not exist below ``parent`` (an attribute then).
+
+    A missing module that is not ``name`` itself is a dependency missing inside it,
+    and is raised with that said.
+    """
     try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        # The path may name a nested attribute, such as ``module.Class.method``.
-        parent = import_string(module_name)
-        return getattr(parent, attr)
-    try:
-        return getattr(module, attr)
-    except AttributeError as exc:
-        raise ImportError(f"Module {module_name!r} has no attribute {attr!r}.") from exc
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name and parent is not None:
+            return None
+        cause = str(exc).rstrip(".")
+        if exc.name == name:
+            raise ModuleNotFoundError(cause, name=exc.name) from exc
+        raise ModuleNotFoundError(f"importing {name!r} failed: {cause}", name=exc.name) from exc
 
 
 def _json_default(obj: Any) -> Any:

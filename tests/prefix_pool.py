@@ -49,8 +49,12 @@ class PrefixPool:
         with self.engine.begin() as conn:
             if self._reusable(conn, prefix):
                 # DELETE, not TRUNCATE: on tables this small it is several times faster.
+                # Only tables that exist: a test that built a plugin's models on this
+                # prefix registered that table in the prefix's (cached) metadata too.
+                existing = set(sa.inspect(conn).get_table_names())
                 for table in core:
-                    conn.execute(sa.text(f'DELETE FROM "{table}"'))
+                    if table in existing:
+                        conn.execute(sa.text(f'DELETE FROM "{table}"'))
                 self.free.append(prefix)
                 return
         await self.remove(prefix)

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+import chancy.app.driver as driver
+from chancy.app.driver import AsyncExecutable, SyncExecutable
 from chancy.app.logging import setup_default_logger
 from chancy.config import validate_prefix
 from chancy.db import engine as engines
@@ -18,8 +19,7 @@ from chancy.db.statements import notify as notify_sql
 from chancy.errors import ConfigurationError
 from chancy.utils import import_string
 
-AsyncExecutable = AsyncSession | AsyncConnection
-SyncExecutable = Session | sa.Connection
+__all__ = ["AppCore", "AsyncExecutable", "SyncExecutable"]
 
 #: Added unless ``no_default_plugins`` is set, in this order, when the user has not
 #: supplied a plugin with the same identifier. Named by import path so the app does
@@ -72,6 +72,7 @@ class AppCore:
         notifications: bool = True,
         log: logging.Logger | None = None,
         no_default_plugins: bool = False,
+        strict_queues: bool = False,
     ) -> None:
         self.prefix = validate_prefix(prefix)
         if min_connection_pool_size < 0 or max_connection_pool_size < 1:
@@ -88,6 +89,8 @@ class AppCore:
         self.max_connection_pool_size = max_connection_pool_size
         self.poll_reconnect_timeout = poll_reconnect_timeout
         self.notifications = notifications
+        #: Refuse pushes to queues that were never declared (see README, TkTech/chancy#69).
+        self.strict_queues = strict_queues
         self.log = log or setup_default_logger()
         self._owns_engine = not isinstance(dsn, AsyncEngine)
         if isinstance(dsn, AsyncEngine):
@@ -96,8 +99,9 @@ class AppCore:
         else:
             self._engine = None
             self.url = engines.to_url(django_url(dsn) if isinstance(dsn, Mapping) else dsn)
-        #: The DSN as a string (password hidden), as upstream's ``dsn`` attribute.
-        self.dsn = self.url.render_as_string(hide_password=True)
+        #: ``url`` is the SQLAlchemy URL (``postgresql+psycopg``) the engines use; ``dsn``
+        #: the libpq DSN, usable with psycopg: the string passed, as upstream.
+        self.dsn = engines.libpq_dsn(dsn, self.url)
         self._sync_engine: sa.Engine | None = None
         self._autocommit: AsyncEngine | None = None
         self._sync_autocommit: sa.Engine | None = None
@@ -127,6 +131,8 @@ class AppCore:
         """This prefix's mapped classes, for your own queries: ``select(app.models.Job)``."""
         return build_models(self.prefix)
 
+    _translating = False
+
     @property
     def engine(self) -> AsyncEngine:
         """The async engine (created on first use unless you passed your own)."""
@@ -134,6 +140,10 @@ class AppCore:
             self._engine = engines.make_async_engine(
                 self.url, pool_size=self.max_connection_pool_size
             )
+        if not self._translating:
+            # Also on an engine you passed in: its errors about our tables read better.
+            engines.translate_errors(self._engine, self.prefix)
+            self._translating = True
         return self._engine
 
     @property
@@ -143,6 +153,7 @@ class AppCore:
             self._sync_engine = engines.make_sync_engine(
                 self.url, pool_size=self.max_connection_pool_size
             )
+            engines.translate_errors(self._sync_engine, self.prefix)
         return self._sync_engine
 
     @property
@@ -168,14 +179,29 @@ class AppCore:
         return engines.make_worker_engine(self.url, pool_size=self.max_connection_pool_size)
 
     @property
-    def pool(self) -> Any:
-        """The async engine's connection pool."""
-        return self.engine.pool
+    def pool(self) -> driver.AsyncDriverPool:
+        """psycopg connections from the engine's pool, as upstream's ``chancy.pool``::
+
+            async with chancy.pool.connection() as conn:  # a psycopg AsyncConnection
+                await chancy.push_ex(conn, job)             # committed when the block ends
+
+        Not a separate psycopg_pool: the connections are the SQLAlchemy engine's own.
+        """
+        return driver.AsyncDriverPool(lambda: self.engine)
 
     @property
-    def sync_pool(self) -> Any:
-        """The sync engine's connection pool."""
-        return self.sync_engine.pool
+    def sync_pool(self) -> driver.DriverPool:
+        """Sync twin of :attr:`pool` (psycopg ``Connection`` from the sync engine)."""
+        return driver.DriverPool(lambda: self.sync_engine)
+
+    def _executable(self, cursor: AsyncExecutable) -> Any:
+        """What every async ``*_ex`` method executes on: SQLAlchemy sessions and
+        connections as given, psycopg connections and cursors adapted (never committed)."""
+        return driver.executable(cursor, self.engine.dialect)
+
+    def _sync_executable(self, cursor: SyncExecutable) -> Any:
+        """Sync twin of :meth:`_executable`."""
+        return driver.executable(cursor, self.sync_engine.dialect, sync=True)
 
     @property
     def conninfo(self) -> str:
@@ -219,20 +245,22 @@ class AppCore:
         """
         stmt = self._notify_stmt(event, payload)
         if stmt is not None:
-            await cursor.execute(stmt)
+            await self._executable(cursor).execute(stmt)
 
     def sync_notify(self, cursor: SyncExecutable, event: str, payload: dict[str, Any]) -> None:
         """Sync version of :meth:`notify`."""
         stmt = self._notify_stmt(event, payload)
         if stmt is not None:
-            cursor.execute(stmt)
+            self._sync_executable(cursor).execute(stmt)
 
     async def notify_many(
         self, cursor: AsyncExecutable, events: list[tuple[str, dict[str, Any]]]
     ) -> None:
         """Send several notifications in one statement."""
         if self.notifications and events:
-            await cursor.execute(notify_sql.notify_many(self.models.channel, events))
+            stmt = notify_sql.notify_many(self.models.channel, events)
+            await self._executable(cursor).execute(stmt)
 
     def __repr__(self) -> str:
-        return f"<Chancy(prefix={self.prefix!r}, dsn={self.dsn!r})>"
+        url = self.url.set(drivername="postgresql").render_as_string(hide_password=True)
+        return f"<Chancy(prefix={self.prefix!r}, dsn={url!r})>"

@@ -3,36 +3,56 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from chancy.app.core import AppCore, AsyncExecutable
 from chancy.db.statements import jobs as jobs_sql
 from chancy.db.statements import workers as workers_sql
+from chancy.errors import ConfigurationError
 from chancy.job import QueuedJob, Reference
 
 DONE_STATES = frozenset({QueuedJob.State.SUCCEEDED, QueuedJob.State.FAILED})
 
+RefLike = Reference | uuid.UUID | str
+
+
+def _reference(ref: RefLike) -> Reference:
+    """A :class:`Reference` from itself, a job id (UUID) or its string form."""
+    if isinstance(ref, Reference):
+        return ref
+    try:
+        return Reference(ref)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ConfigurationError(
+            f"{ref!r} is not a job reference: pass the Reference push() returned, a job id "
+            "(uuid.UUID) or its string form."
+        ) from exc
+
 
 class JobMixin(AppCore):
-    async def get_job(self, ref: Reference) -> QueuedJob | None:
+    async def get_job(self, ref: RefLike) -> QueuedJob | None:
         """The job behind ``ref``, or None if it no longer exists.
 
-        Sync twin: :meth:`sync_get_job`.
+        ``ref`` is a :class:`Reference`, a job id or its string form. Sync twin:
+        :meth:`sync_get_job`.
         """
+        stmt = jobs_sql.build_get_job(self.models, _reference(ref).identifier)
         async with self.engine.connect() as conn:
-            row = (await conn.execute(jobs_sql.build_get_job(self.models, ref.identifier))).first()
+            row = (await conn.execute(stmt)).first()
         return jobs_sql.row_to_job(row) if row is not None else None
 
-    def sync_get_job(self, ref: Reference) -> QueuedJob | None:
+    def sync_get_job(self, ref: RefLike) -> QueuedJob | None:
         """Sync version of :meth:`get_job`."""
+        stmt = jobs_sql.build_get_job(self.models, _reference(ref).identifier)
         with self.sync_engine.connect() as conn:
-            row = conn.execute(jobs_sql.build_get_job(self.models, ref.identifier)).first()
+            row = conn.execute(stmt).first()
         return jobs_sql.row_to_job(row) if row is not None else None
 
-    async def get_jobs(self, refs: Iterable[Reference]) -> list[QueuedJob]:
+    async def get_jobs(self, refs: Iterable[RefLike]) -> list[QueuedJob]:
         """The jobs that still exist among ``refs`` (missing ones are skipped)."""
-        idents = [ref.identifier for ref in refs]
+        idents = [_reference(ref).identifier for ref in refs]
         if not idents:
             return []
         async with self.engine.connect() as conn:
@@ -41,7 +61,7 @@ class JobMixin(AppCore):
 
     async def wait_for_job(
         self,
-        ref: Reference,
+        ref: RefLike,
         *,
         interval: float = 1,
         timeout: float | None = None,
@@ -60,7 +80,7 @@ class JobMixin(AppCore):
 
     async def wait_for_jobs(
         self,
-        refs: list[Reference],
+        refs: list[RefLike],
         *,
         interval: float = 1,
         timeout: float | None = None,
@@ -68,7 +88,7 @@ class JobMixin(AppCore):
     ) -> list[QueuedJob]:
         """Like :meth:`wait_for_job` for many jobs; deleted jobs stop being waited for."""
         wanted = states or DONE_STATES
-        pending = {ref.identifier for ref in refs}
+        pending = {_reference(ref).identifier for ref in refs}
         done: list[QueuedJob] = []
         async with asyncio.timeout(timeout):
             while pending:
@@ -82,7 +102,7 @@ class JobMixin(AppCore):
                     await asyncio.sleep(interval)
         return done
 
-    async def cancel_job(self, ref: Reference) -> int:
+    async def cancel_job(self, ref: RefLike) -> int:
         """Cancel a job: a pending one never runs; a running one is interrupted.
 
         The job ends ``failed`` with an error entry saying it was cancelled, and is not
@@ -92,36 +112,41 @@ class JobMixin(AppCore):
         async with self.engine.begin() as conn:
             return await self.cancel_job_ex(conn, ref)
 
-    async def cancel_job_ex(self, cursor: AsyncExecutable, ref: Reference) -> int:
-        rows = (await cursor.execute(jobs_sql.build_cancel(self.models, ref.identifier))).all()
+    async def cancel_job_ex(self, cursor: AsyncExecutable, ref: RefLike) -> int:
+        ref = _reference(ref)
+        stmt = jobs_sql.build_cancel(self.models, ref.identifier)
+        rows = (await self._executable(cursor).execute(stmt)).all()
         if rows:
             await self.notify(cursor, "job.cancelled", {"j": str(ref.identifier)})
         return len(rows)
 
-    async def retry_jobs(self, refs: Iterable[Reference]) -> set[str]:
+    async def retry_jobs(self, refs: Iterable[RefLike]) -> set[str]:
         """Run finished jobs again with a fresh attempt budget; returns the queues touched."""
         async with self.engine.begin() as conn:
             return await self.retry_jobs_ex(conn, refs)
 
-    async def retry_jobs_ex(self, cursor: AsyncExecutable, refs: Iterable[Reference]) -> set[str]:
-        idents = [ref.identifier for ref in refs]
+    async def retry_jobs_ex(self, cursor: AsyncExecutable, refs: Iterable[RefLike]) -> set[str]:
+        idents = [_reference(ref).identifier for ref in refs]
         if not idents:
             return set()
-        rows = (await cursor.execute(jobs_sql.build_retry(self.models, idents))).all()
+        rows = (
+            await self._executable(cursor).execute(jobs_sql.build_retry(self.models, idents))
+        ).all()
         queues = {row.queue for row in rows}
         await self.notify_many(cursor, [("queue.pushed", {"q": q}) for q in sorted(queues)])
         return queues
 
-    async def purge_jobs(self, refs: Iterable[Reference]) -> int:
+    async def purge_jobs(self, refs: Iterable[RefLike]) -> int:
         """Delete jobs that are not running; returns how many were deleted."""
         async with self.engine.begin() as conn:
             return await self.purge_jobs_ex(conn, refs)
 
-    async def purge_jobs_ex(self, cursor: AsyncExecutable, refs: Iterable[Reference]) -> int:
-        idents = [ref.identifier for ref in refs]
+    async def purge_jobs_ex(self, cursor: AsyncExecutable, refs: Iterable[RefLike]) -> int:
+        idents = [_reference(ref).identifier for ref in refs]
         if not idents:
             return 0
-        return len((await cursor.execute(jobs_sql.build_purge(self.models, idents))).all())
+        stmt = jobs_sql.build_purge(self.models, idents)
+        return len((await self._executable(cursor).execute(stmt)).all())
 
     async def get_all_workers(self) -> list[dict[str, Any]]:
         """Every registered worker: worker_id, tags, queues, last_seen, expires_at, is_leader."""

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
 
 from chancy.app.core import AppCore, AsyncExecutable, SyncExecutable
+from chancy.db.statements import queues as queues_sql
 from chancy.db.statements.push import PushBatch
 from chancy.errors import ConfigurationError
 from chancy.job import IsAJob, Job, Reference, as_job
@@ -25,6 +26,18 @@ def _checked(jobs: Iterable[JobLike], batch_size: int) -> list[Job]:
     for job in checked:
         job.validate()
     return checked
+
+
+def _refuse_undeclared(batch: PushBatch, declared: Iterable[str]) -> None:
+    """With ``strict_queues``: no job goes to a queue no worker could ever serve."""
+    missing = sorted(set(batch.queues) - set(declared))
+    if missing:
+        raise ConfigurationError(
+            f"Queue {missing[0]!r} has not been declared, so no worker would run this job "
+            f"(strict_queues is on). Declare it first: await chancy.declare(Queue("
+            f"{missing[0]!r})), or `chancy queue declare {missing[0]}`."
+            + (f" Also undeclared: {missing[1:]!r}." if len(missing) > 1 else "")
+        )
 
 
 class PushMixin(AppCore):
@@ -70,8 +83,10 @@ class PushMixin(AppCore):
     ) -> list[Reference]:
         """Push jobs inside the caller's transaction: they commit or roll back with it.
 
-        ``cursor`` is an :class:`~sqlalchemy.ext.asyncio.AsyncSession` or
-        :class:`~sqlalchemy.ext.asyncio.AsyncConnection` (upstream's name for it is kept).
+        ``cursor`` is an :class:`~sqlalchemy.ext.asyncio.AsyncSession`, an
+        :class:`~sqlalchemy.ext.asyncio.AsyncConnection`, or a psycopg ``AsyncConnection``
+        or ``AsyncCursor`` (such as ``chancy.pool.connection()`` gives); upstream's
+        name for it is kept.
         This method only executes statements: it never commits, rolls back or closes. The
         jobs become visible when you commit and vanish if you roll back; the
         ``queue.pushed`` notification (once per distinct queue) is sent in the same
@@ -84,6 +99,10 @@ class PushMixin(AppCore):
     async def _execute_push(self, cursor: AsyncExecutable, batch: PushBatch) -> list[Reference]:
         if not batch.refs:
             return []
+        cursor = self._executable(cursor)
+        if self.strict_queues:
+            stmt = queues_sql.build_declared_names(self.models, batch.queues)
+            _refuse_undeclared(batch, (await cursor.execute(stmt)).scalars())
         stmt, params = batch.statement(self.models, notify=self.notifications)
         return batch.references((await cursor.execute(stmt, params)).all())
 
@@ -107,13 +126,18 @@ class PushMixin(AppCore):
             yield references
 
     def sync_push_many_ex(self, cursor: SyncExecutable, jobs: Sequence[JobLike]) -> list[Reference]:
-        """Sync version of :meth:`push_many_ex`: takes a ``Session`` or ``Connection``,
-        never commits, rolls back or closes it."""
+        """Sync version of :meth:`push_many_ex`: takes a ``Session`` or ``Connection``
+        (SQLAlchemy's or psycopg's) or a psycopg ``Cursor``; never commits, rolls back or
+        closes it."""
         return self._sync_execute_push(cursor, self._batch(jobs))
 
     def _sync_execute_push(self, cursor: SyncExecutable, batch: PushBatch) -> list[Reference]:
         """Sync twin of :meth:`_execute_push`: the same statement, without ``await``."""
         if not batch.refs:
             return []
+        cursor = self._sync_executable(cursor)
+        if self.strict_queues:
+            stmt = queues_sql.build_declared_names(self.models, batch.queues)
+            _refuse_undeclared(batch, cursor.execute(stmt).scalars())
         stmt, params = batch.statement(self.models, notify=self.notifications)
         return batch.references(cursor.execute(stmt, params).all())

@@ -9,10 +9,13 @@ from chancy.db.statements import jobs as jobs_sql
 from chancy.db.statements import queues as queues_sql
 from chancy.errors import ConfigurationError
 from chancy.queue import Queue
+from chancy.utils import import_string
 
 
 def _checked(queue: Queue) -> Queue:
-    """Validate before writing, including tag patterns a worker could not compile."""
+    """Validate before writing, including what a worker could not use: tag patterns
+    that do not compile and an executor path that does not import (stored, either would
+    make every worker log the same error every few seconds)."""
     if not isinstance(queue, Queue):
         raise ConfigurationError(f"Expected a Queue, got {queue!r}.")
     queue.validate()
@@ -20,6 +23,18 @@ def _checked(queue: Queue) -> Queue:
     if bad:
         raise ConfigurationError(
             f"Queue {queue.name!r}: tags are regular expressions, and {bad!r} do not compile."
+        )
+    try:
+        executor = import_string(queue.executor)
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"Queue {queue.name!r}: executor {queue.executor!r} cannot be imported ({exc}). "
+            "Use one of Chancy.Executor or the import path of an Executor subclass."
+        ) from exc
+    if not isinstance(executor, type):
+        raise ConfigurationError(
+            f"Queue {queue.name!r}: executor {queue.executor!r} is not a class; use one of "
+            "Chancy.Executor or the import path of an Executor subclass."
         )
     return queue
 
@@ -52,7 +67,7 @@ class QueueMixin(AppCore):
     ) -> Queue:
         """Declare inside the caller's transaction; never commits and sends no notification."""
         stmt = queues_sql.build_declare(self.models, _checked(queue), upsert=upsert)
-        return queues_sql.row_to_queue((await cursor.execute(stmt)).one())
+        return queues_sql.row_to_queue((await self._executable(cursor).execute(stmt)).one())
 
     def sync_declare(self, queue: Queue, *, upsert: bool = False) -> Queue:
         """Sync version of :meth:`declare`."""
@@ -66,7 +81,7 @@ class QueueMixin(AppCore):
     ) -> Queue:
         """Sync version of :meth:`declare_ex`."""
         stmt = queues_sql.build_declare(self.models, _checked(queue), upsert=upsert)
-        return queues_sql.row_to_queue(cursor.execute(stmt).one())
+        return queues_sql.row_to_queue(self._sync_executable(cursor).execute(stmt).one())
 
     async def get_queue(self, name: str) -> Queue:
         """The queue called ``name``; raises ``KeyError`` when it does not exist."""
@@ -96,6 +111,7 @@ class QueueMixin(AppCore):
         self, cursor: AsyncExecutable, name: str, *, purge_jobs: bool = True
     ) -> int:
         """Delete inside the caller's transaction; never commits."""
+        cursor = self._executable(cursor)
         result = await cursor.execute(queues_sql.build_delete_queue(self.models, name))
         if purge_jobs:
             await cursor.execute(jobs_sql.build_delete_queue_jobs(self.models, name))
@@ -123,7 +139,7 @@ class QueueMixin(AppCore):
         stmt = queues_sql.build_set_state(
             self.models, name, Queue.State.PAUSED, _resume_time(resume_at)
         )
-        return len((await cursor.execute(stmt)).all())
+        return len((await self._executable(cursor).execute(stmt)).all())
 
     async def resume_queue(self, name: str) -> int:
         """Let workers claim from a paused queue again."""
@@ -134,4 +150,4 @@ class QueueMixin(AppCore):
 
     async def resume_queue_ex(self, cursor: AsyncExecutable, name: str) -> int:
         stmt = queues_sql.build_set_state(self.models, name, Queue.State.ACTIVE, None)
-        return len((await cursor.execute(stmt)).all())
+        return len((await self._executable(cursor).execute(stmt)).all())

@@ -2,21 +2,55 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from chancy.errors import ConfigurationError
+from chancy.errors import ConfigurationError, MigrationsNeededError
 
-__all__ = ["conninfo", "make_async_engine", "make_sync_engine", "to_url"]
+__all__ = [
+    "conninfo",
+    "libpq_dsn",
+    "make_async_engine",
+    "make_sync_engine",
+    "to_url",
+    "translate_errors",
+]
+
+_MISSING_DATABASE = re.compile(r'database "(?P<name>[^"]+)" does not exist')
+_MISSING_RELATION = re.compile(r'relation "(?:[^".]+\.)?(?P<name>[^"]+)" does not exist')
+
+
+def _keyword_url(dsn: str) -> sa.URL:
+    """A URL from a libpq keyword/value string such as ``host=db dbname=app user=me``."""
+    try:
+        params = psycopg.conninfo.conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError as exc:
+        raise ConfigurationError(f"Cannot parse database DSN {dsn!r}: {exc}") from exc
+    port = params.pop("port", None)
+    return sa.URL.create(
+        "postgresql",
+        username=params.pop("user", None),
+        password=params.pop("password", None),
+        host=params.pop("host", None),
+        port=int(port) if port else None,
+        database=params.pop("dbname", None),
+        query={k: str(v) for k, v in params.items()},
+    )
 
 
 def to_url(dsn: str | sa.URL) -> sa.URL:
-    """A ``postgresql+psycopg`` URL, whichever Postgres spelling the user gave.
+    """A ``postgresql+psycopg`` URL, whichever Postgres spelling the user gave: a URL
+    (``postgresql://``, ``postgres://``, ``postgresql+driver://``) or a libpq
+    keyword/value string (``host=db dbname=app``).
 
     One psycopg URL serves both the async and the sync engine.
     """
+    if isinstance(dsn, str) and "://" not in dsn and "=" in dsn:
+        return _keyword_url(dsn).set(drivername="postgresql+psycopg")
     try:
         url = sa.make_url(dsn)
     except sa.exc.ArgumentError as exc:
@@ -42,6 +76,20 @@ def make_sync_engine(url: sa.URL, *, pool_size: int, **kwargs: Any) -> sa.Engine
     return sa.create_engine(url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True, **kwargs)
 
 
+def libpq_dsn(given: object, url: sa.URL) -> str:
+    """``Chancy.dsn``: the string the user passed when psycopg can use it as it is (a
+    ``postgresql://`` URL or a keyword/value string), else the libpq URL of ``url``
+    (for a SQLAlchemy URL, an engine or a Django setting), password included, as
+    upstream's attribute."""
+    if isinstance(given, str) and ("://" not in given or given.startswith(LIBPQ_SCHEMES)):
+        return given
+    return conninfo(url)
+
+
+#: URL schemes libpq (so psycopg) accepts.
+LIBPQ_SCHEMES = ("postgresql://", "postgres://")
+
+
 def conninfo(url: sa.URL) -> str:
     """A libpq connection string for raw psycopg connections (the LISTEN connection)."""
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -62,3 +110,40 @@ def make_worker_engine(url: sa.URL, *, pool_size: int) -> AsyncEngine:
         pool_pre_ping=False,
         isolation_level="AUTOCOMMIT",
     )
+
+
+def translate_errors(engine: sa.Engine | AsyncEngine, prefix: str) -> None:
+    """Turn two raw driver errors a new user meets first into chancy errors that say
+    what to do, on every statement and connection of ``engine``:
+
+    * a missing table of this prefix ("relation ... does not exist": the app was used
+      before ``migrate()``) becomes :class:`~chancy.errors.MigrationsNeededError`;
+    * a DSN naming a database that does not exist becomes a
+      :class:`~chancy.errors.ConfigurationError` naming it.
+
+    Call it once per engine and prefix (an engine you pass in is shared, not replaced).
+    """
+    target = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+
+    def on_error(context: sa.engine.ExceptionContext) -> None:
+        error = translated(context.original_exception, prefix)
+        if error is not None:
+            raise error from context.original_exception
+
+    sa.event.listen(target, "handle_error", on_error)
+
+
+def translated(exc: BaseException, prefix: str) -> Exception | None:
+    """The chancy error for a driver error, or None to leave it as it is."""
+    if isinstance(exc, psycopg.errors.UndefinedTable):
+        found = _MISSING_RELATION.search(str(exc))
+        if found and found["name"].startswith(prefix):
+            return MigrationsNeededError(prefix, f" (table {found['name']!r} does not exist)")
+    elif isinstance(exc, psycopg.OperationalError):
+        found = _MISSING_DATABASE.search(str(exc))
+        if found:
+            return ConfigurationError(
+                f"The database {found['name']!r} named by the DSN does not exist. Create it "
+                f"(e.g. `createdb {found['name']}`) or fix the DSN."
+            )
+    return None

@@ -30,6 +30,7 @@ from chancy.worker.assignment import QueueAssignment
 from chancy.worker.completer import Completer
 from chancy.worker.hooks import Hooks
 from chancy.worker.registry import Registry
+from chancy.worker.undeclared import UndeclaredQueues
 
 __all__ = ["Worker"]
 
@@ -88,6 +89,7 @@ class Worker:
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._force = asyncio.Event()
         self.registry = Registry(self)
+        self.undeclared = UndeclaredQueues(self)
         self._stop_task: asyncio.Task[bool] | None = None
         self._stopped = asyncio.Event()
         self._signals = 0
@@ -175,6 +177,7 @@ class Worker:
         await self.registry.announce_first()
         self._spawn("heartbeat", self.registry.run())
         self._spawn("queues", self.assignment.watch())
+        self._spawn("undeclared", self.undeclared.run())
         await self.hooks.call("on_worker_started", worker=self)
         for plugin in chancy.plugins.values():
             self._spawn(f"plugin:{plugin.get_identifier()}", self._run_plugin(plugin))

@@ -262,9 +262,34 @@ async def test_the_leader_pushes_and_the_follower_never_polls(dsn: str, clock: C
             await second.__aexit__(None, None, None)
 
 
-def test_cron_depends_on_leadership_and_checks_its_options() -> None:
+async def test_without_leadership_every_worker_polls_and_a_run_is_pushed_once(
+    dsn: str, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Upstream's Cron starts without a leadership plugin; so does ours, with a warning."""
+    crons = [CountingCron(poll_interval=0.02, now=clock) for _ in range(2)]
+    async with isolated_chancy(dsn, plugins=[crons[0]], no_default_plugins=True) as first:
+        second = Chancy(dsn, prefix=first.prefix, plugins=[crons[1]], no_default_plugins=True)
+        try:
+            await Cron.schedule(first, EVERY_SECOND, job("ok", unique_key="tick"))
+            clock.value += dt.timedelta(minutes=1)  # due for both workers
+            with caplog.at_level(logging.WARNING, logger=first.log.name):
+                async with started(first) as w1, started(second) as w2:
+                    assert not w1.is_leader.is_set() and not w2.is_leader.is_set()
+                    for cron in crons:  # both poll, leader or not
+                        cron.stepped.clear()
+                        await asyncio.wait_for(cron.stepped.wait(), 5)
+                        cron.stepped.clear()
+                        await asyncio.wait_for(cron.stepped.wait(), 5)
+            assert len(await pushed_jobs(first, unique_key="tick")) == 1
+        finally:
+            await second.__aexit__(None, None, None)
+    warnings = [r for r in caplog.records if "without a leadership plugin" in r.getMessage()]
+    assert len(warnings) == 2  # once per worker, at start, not per poll
+
+
+def test_cron_needs_no_leadership_and_checks_its_options() -> None:
     assert Cron.get_identifier() == "chancy.cron"
-    assert Cron.get_dependencies() == ["chancy.leadership"]
+    assert Cron.get_dependencies() == []
     assert Cron.migrations_branch == "cron"
     with pytest.raises(ConfigurationError):
         Cron(poll_interval=0)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import re
 import sys
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -216,3 +218,23 @@ def test_missing_croniter_names_the_extra_to_install(monkeypatch: pytest.MonkeyP
         monkeypatch.delitem(sys.modules, name)
     with pytest.raises(ImportError, match=r"pip install chancy\[cron\]"):
         importlib.import_module("chancy.plugins.cron")
+
+
+def test_documented_every_ten_seconds_examples_fire_every_ten_seconds() -> None:
+    """Regression: the docs said ``*/10 * * * * *`` is every ten seconds, but croniter
+    reads seconds from the *last* field (that one is every second of every tenth
+    minute). Every expression the docs or docstrings call "every ten seconds" is run."""
+    root = Path(__file__).resolve().parents[2]
+    sources = [root / "README.md", *root.glob("docs/**/*.md"), *root.glob("chancy/**/*.py")]
+    claim = re.compile(r"`+([^`]+)`+\s+is\s+every\s+(?:ten|10)\s+seconds")
+    found = [
+        (path.name, m.group(1))
+        for path in sources
+        for m in claim.finditer(" ".join(path.read_text().split()))
+    ]
+    assert found, "the docs should show a seconds example"
+    start = dt.datetime(2026, 1, 1, 12, 0, 3, tzinfo=UTC)
+    for name, expression in found:
+        first = next_fire(expression, "Etc/UTC", start)
+        second = next_fire(expression, "Etc/UTC", first)
+        assert (second - first).total_seconds() == 10, (name, expression)

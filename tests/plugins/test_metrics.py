@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from chancy import Chancy, Job, Queue
-from chancy.errors import ConfigurationError
+from chancy.errors import ConfigurationError, MigrationsNeededError
 from chancy.plugins.metrics import RESOLUTIONS, Metrics
 from chancy.plugins.metrics.aggregate import Aggregator, to_rows
 from chancy.testing import isolated_chancy
@@ -188,12 +188,76 @@ async def test_a_failed_flush_keeps_its_samples(app: Chancy, dsn: str) -> None:
     plugin = metrics_of(app)
     await plugin.increment_counter("custom:kept", 3)
     async with isolated_chancy(dsn, no_default_plugins=True) as without_table:
-        with pytest.raises(sa.exc.ProgrammingError):
+        with pytest.raises(MigrationsNeededError, match="metrics' does not exist"):
             await plugin.flush(without_table)
     await plugin.increment_counter("custom:kept", 1)
     await plugin.flush(app)
     kept = await plugin.get_metric(app, "custom:kept", resolution="1day")
     assert kept is not None and kept.points[0].total == 4
+
+
+async def test_a_flush_mixing_int_and_float_samples_is_written(app: Chancy) -> None:
+    """Regression: an int gauge beside a float histogram made psycopg refuse the flush
+    ("cannot dump lists of mixed types"), so a leader, which records both, lost them."""
+    plugin = metrics_of(app)
+    await app.declare(Queue("mixed", executor=ASYNC))
+    async with app.engine.begin() as conn:
+        await app.push_many_ex(conn, [Job(func="m.f", queue="mixed") for _ in range(3)])
+    await plugin.collect(app)  # int gauges: queue depths and table sizes
+    await plugin.record_gauge("custom:g", 7)
+    await plugin.record_gauge("custom:g", 2.5)
+    await plugin.record_histogram_value("custom:h", 0.25)
+    await plugin.record_histogram_value("custom:h", 3)
+    await plugin.increment_counter("custom:c", 2)
+    await plugin.increment_counter("custom:c", 0.5)
+    assert await plugin.flush(app) > 0
+    depth = await plugin.get_metric(app, "queue:mixed:depth:pending", resolution="1day")
+    assert depth is not None and depth.points[0].value == 3
+    gauge = await plugin.get_metric(app, "custom:g", resolution="1day")
+    assert gauge is not None and gauge.points[0].value == 2.5
+    hist = await plugin.get_metric(app, "custom:h", resolution="1day")
+    assert hist is not None
+    assert hist.points[0].value == {"count": 2, "sum": 3.25, "avg": 1.625, "min": 0.25, "max": 3}
+    counter = await plugin.get_metric(app, "custom:c", resolution="1day")
+    assert counter is not None and counter.points[0].value == 2.5
+
+
+async def test_a_failing_flush_logs_once_with_its_cause_and_keeps_samples(
+    app: Chancy, caplog: pytest.LogCaptureFixture
+) -> None:
+    plugin = metrics_of(app)
+    table = f"{app.prefix}metrics"
+    await plugin.increment_counter("custom:kept", 3)
+    async with app.engine.begin() as conn:
+        await conn.execute(sa.text(f"ALTER TABLE {table} RENAME TO {table}_away"))
+    try:
+        with caplog.at_level("DEBUG", logger=app.log.name):
+            assert not await plugin.flush_logged(app)
+            await plugin.increment_counter("custom:kept", 1)
+            assert not await plugin.flush_logged(app)
+            assert not await plugin.flush_logged(app)
+    finally:
+        async with app.engine.begin() as conn:
+            await conn.execute(sa.text(f"ALTER TABLE {table}_away RENAME TO {table}"))
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1, [r.getMessage() for r in errors]
+    assert "MigrationsNeededError" in errors[0].getMessage()
+    assert f"table {table!r} does not exist" in errors[0].getMessage()
+    assert errors[0].exc_info is None  # one line with the cause, not a traceback per retry
+    caplog.clear()
+    with caplog.at_level("INFO", logger=app.log.name):
+        assert await plugin.flush_logged(app)
+    assert any("works again" in r.getMessage() for r in caplog.records)
+    kept = await plugin.get_metric(app, "custom:kept", resolution="1day")
+    assert kept is not None and kept.points[0].total == 4
+
+
+async def test_a_sample_that_is_not_a_number_is_refused(app: Chancy) -> None:
+    plugin = metrics_of(app)
+    for record in (plugin.increment_counter, plugin.record_gauge, plugin.record_histogram_value):
+        with pytest.raises(ConfigurationError, match="must be a number"):
+            await record("custom:bad", "3")  # type: ignore[arg-type]
+    assert len(plugin.aggregator) == 0
 
 
 async def test_key_prefix_matches_whole_segments(app: Chancy) -> None:

@@ -6,7 +6,10 @@ import datetime as dt
 import math
 from typing import Any
 
+import psycopg
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from chancy import Chancy, Job, Limit, Queue
 from chancy.config import MAX_PREFIX_LENGTH, validate_prefix
@@ -58,11 +61,58 @@ class TestAppOptions:
         with pytest.raises(ConfigurationError):
             Chancy(DSN, min_connection_pool_size=low, max_connection_pool_size=high)
 
-    def test_dsn_is_normalised_and_hides_the_password(self) -> None:
-        app = Chancy("postgresql://user:secret@db.example/app", no_default_plugins=True)
-        assert "secret" not in app.dsn and "db.example/app" in app.dsn
+    def test_dsn_is_the_string_passed_and_url_the_sqlalchemy_url(self) -> None:
+        """As upstream, ``dsn`` is the libpq DSN you gave (psycopg can use it); the
+        SQLAlchemy URL is ``url``; only the repr hides the password."""
+        given = "postgresql://user:secret@db.example/app"
+        app = Chancy(given, no_default_plugins=True)
+        assert app.dsn == given
         assert app.url.drivername == "postgresql+psycopg"
+        assert (app.url.host, app.url.database, app.url.password) == (
+            "db.example",
+            "app",
+            "secret",
+        )
         assert "secret" in app.conninfo  # raw connections still need it
+        assert "secret" not in repr(app) and "db.example/app" in repr(app)
+
+    @pytest.mark.parametrize(
+        "given",
+        [
+            "host=db.example port=6543 dbname=app user=me password=secret sslmode=require",
+            "postgresql+psycopg://me:secret@db.example:6543/app?sslmode=require",
+            sa.make_url("postgresql://me:secret@db.example:6543/app?sslmode=require"),
+            {
+                "NAME": "app",
+                "USER": "me",
+                "PASSWORD": "secret",
+                "HOST": "db.example",
+                "PORT": 6543,
+                "OPTIONS": {"sslmode": "require"},
+            },
+        ],
+        ids=["keywords", "sqlalchemy-url", "url-object", "django"],
+    )
+    def test_every_spelling_gives_a_dsn_psycopg_reads(self, given: object) -> None:
+        app = Chancy(given, no_default_plugins=True)  # type: ignore[arg-type]
+        parsed = psycopg.conninfo.conninfo_to_dict(app.dsn)
+        assert parsed == {
+            "host": "db.example",
+            "port": "6543",
+            "dbname": "app",
+            "user": "me",
+            "password": "secret",
+            "sslmode": "require",
+        }
+        assert (app.url.host, app.url.port, app.url.database) == ("db.example", 6543, "app")
+        assert dict(app.url.query) == {"sslmode": "require"}
+        if isinstance(given, str) and "+" not in given:
+            assert app.dsn == given
+
+    def test_an_engine_gives_its_url_as_dsn(self) -> None:
+        engine = create_async_engine("postgresql+psycopg://me:pw@db.example/app")
+        app = Chancy(engine, no_default_plugins=True)
+        assert app.dsn == "postgresql://me:pw@db.example/app"
 
 
 class TestQueueValidation:
@@ -206,7 +256,7 @@ class TestDjangoSettings:
             5432,
         )
         assert (url.database, dict(url.query)) == ("app", {"sslmode": "require"})
-        assert "p@ss:word" not in app.dsn
+        assert psycopg.conninfo.conninfo_to_dict(app.dsn)["password"] == "p@ss:word"
 
     def test_local_socket_entry_has_no_port(self) -> None:
         url = Chancy({"NAME": "app", "PORT": ""}).url

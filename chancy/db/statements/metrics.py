@@ -12,8 +12,33 @@ from chancy.db.models import Models
 from chancy.db.plugin_models.metrics import MetricsModels
 from chancy.db.statements._sql import TEXTS, TIMES, state_in
 
-FLOATS = pg.ARRAY(sa.Double)
-BIGINTS = pg.ARRAY(sa.BigInteger)
+
+class _CastArray(sa.types.TypeDecorator[list[Any]]):
+    """An array parameter whose elements are cast to one Python type before binding.
+
+    psycopg refuses a list mixing ``int`` and ``float`` ("cannot dump lists of mixed
+    types"), and a flush naturally mixes them: an int gauge (queue depth, table size)
+    beside a float histogram (run time). Casting every element here, in the statement
+    builder, makes the bound list uniform whatever the callers recorded.
+    """
+
+    impl = pg.ARRAY(sa.Double)
+    cache_ok = True
+
+    def __init__(self, element: sa.types.TypeEngine[Any], cast: type) -> None:
+        super().__init__()
+        self.impl = pg.ARRAY(element)
+        self.cast = cast
+
+    def process_bind_param(self, value: list[Any] | None, dialect: Any) -> list[Any] | None:
+        if value is None:
+            return None
+        cast = self.cast
+        return [None if v is None else cast(v) for v in value]
+
+
+FLOATS = _CastArray(sa.Double(), float)
+BIGINTS = _CastArray(sa.BigInteger(), int)
 
 #: (column, bind parameter, array type) of one flushed bucket row.
 _COLUMNS = (

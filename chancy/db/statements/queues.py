@@ -8,9 +8,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
-from chancy.db.models import READY_STATES, Models
-from chancy.db.statements._sql import state_in
+from chancy.db.models import Models
+from chancy.db.statements._sql import TEXTS, state_in
 from chancy.queue import Queue
+
+#: Job states that wait for a worker to claim them.
+WAITING = ("pending", "retrying")
 
 _UPSERTED = (
     "state",
@@ -111,6 +114,40 @@ def build_spend_window(models: Models, queue: str, used: int) -> sa.Update:
     return sa.update(t).where(t.c.queue == queue).values(count=t.c.count + used)
 
 
+def build_declared_names(models: Models, names: list[str]) -> sa.Select[Any]:
+    """Which of ``names`` are declared queues (the strict push check)."""
+    t = models.Queue.__table__
+    return sa.select(t.c.name).where(t.c.name == sa.func.any(sa.bindparam("names", names, TEXTS)))
+
+
+def build_undeclared_with_pending(models: Models) -> sa.Select[Any]:
+    """Queues that hold pending or retrying jobs but were never declared.
+
+    No worker serves such a queue, so its jobs would wait forever. The distinct queue
+    names are found by a skip scan of the ``(queue, state)`` index (one probe per
+    distinct queue, not a pass over every job), so the leader can run this often.
+    """
+    j = models.Job.__table__
+    q = models.Queue.__table__
+    first = sa.select(j.c.queue).order_by(j.c.queue).limit(1)
+    seen = first.cte("seen", recursive=True)
+    following = (
+        sa.select(j.c.queue)
+        .where(j.c.queue > seen.c.queue)
+        .order_by(j.c.queue)
+        .limit(1)
+        .scalar_subquery()
+    )
+    seen = seen.union_all(sa.select(following.label("queue")).where(seen.c.queue.is_not(None)))
+    declared = sa.exists().where(q.c.name == seen.c.queue)
+    waiting = sa.exists().where(j.c.queue == seen.c.queue, state_in(j.c.state, WAITING))
+    return (
+        sa.select(seen.c.queue)
+        .where(seen.c.queue.is_not(None), ~declared, waiting)
+        .order_by(seen.c.queue)
+    )
+
+
 def build_job_counts(models: Models) -> sa.Select[Any]:
     """Jobs per queue and state, with how long the oldest job ready to run has waited.
 
@@ -119,7 +156,7 @@ def build_job_counts(models: Models) -> sa.Select[Any]:
     declared appear too, which is how an operator spots jobs nobody will run.
     """
     t = models.Job.__table__
-    ready = sa.and_(state_in(t.c.state, READY_STATES), t.c.scheduled_at <= sa.func.now())
+    ready = sa.and_(state_in(t.c.state, WAITING), t.c.scheduled_at <= sa.func.now())
     oldest = sa.func.min(t.c.scheduled_at).filter(ready)
     return (
         sa.select(

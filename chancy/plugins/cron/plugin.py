@@ -1,4 +1,4 @@
-"""The Cron plugin: push jobs on recurring schedules, from the leader only."""
+"""The Cron plugin: push jobs on recurring schedules, from the leader when there is one."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from chancy.worker import Worker
 
 __all__ = ["Cron", "CronSchedule"]
+
+#: The identifier shared by the leadership plugins; without one, every worker polls.
+LEADERSHIP = "chancy.leadership"
 
 
 class CronSchedule(TypedDict):
@@ -55,11 +58,12 @@ class Cron(Plugin):
 
     Every ``poll_interval`` seconds the **leader** pushes the jobs whose next run has
     come, through the normal push path, and computes each schedule's next run in its
-    time zone; so the plugin needs a leadership plugin (the default
-    :class:`~chancy.plugins.leadership.Leadership`). Each job's unique key is its
-    schedule's key, so a run is skipped while the previous one is still pending,
-    running or retrying. Runs missed while no leader was polling are not back-filled:
-    one run is pushed, then the schedule resumes from the current time.
+    time zone. Without a leadership plugin (as upstream allows) every worker polls:
+    due rows are claimed with SKIP LOCKED and each job's unique key is its schedule's
+    key, so a run is still pushed once; a warning says so when the worker starts. A
+    run is skipped while the previous one is still pending, running or retrying. Runs
+    missed while nobody polled are not back-filled: one run is pushed, then the
+    schedule resumes from the current time.
 
     ``now`` replaces the clock (a callable returning an aware datetime), for tests.
     The leader emits ``cron.pushed`` on its hub with ``{"jobs": {key: Reference}}``.
@@ -87,10 +91,6 @@ class Cron(Plugin):
     def get_identifier() -> str:
         return "chancy.cron"
 
-    @staticmethod
-    def get_dependencies() -> list[str]:
-        return ["chancy.leadership"]
-
     def get_tables(self) -> list[str]:
         return ["cron"]
 
@@ -107,7 +107,7 @@ class Cron(Plugin):
 
         Each job needs a ``unique_key``, which names its schedule: scheduling the same
         key again replaces that schedule. ``cron`` has five fields, or six with seconds
-        last (``*/10 * * * * *`` is every ten seconds).
+        last (``* * * * * */10`` is every ten seconds).
         """
         validate_expression(cron)
         zone = to_zone(timezone)
@@ -179,8 +179,15 @@ class Cron(Plugin):
 
     # -- the leader's loop -------------------------------------------------------------
     async def run(self, worker: Worker, chancy: Chancy) -> None:
+        led = LEADERSHIP in chancy.plugins
+        if not led:
+            worker.log.warning(
+                "Cron runs without a leadership plugin, so every worker polls the "
+                "schedules; the schedules' unique keys keep each run to one job. Add "
+                "Leadership() to the plugins to poll from the leader only."
+            )
         await self.every(
-            worker, self.poll_interval, lambda: self.step(worker, chancy), leader_only=True
+            worker, self.poll_interval, lambda: self.step(worker, chancy), leader_only=led
         )
 
     async def step(self, worker: Worker, chancy: Chancy) -> dict[str, Reference]:

@@ -86,6 +86,20 @@ class Metric:
     points: list[MetricPoint]
 
 
+def _number(key: str, value: Any) -> float:
+    """A sample must be a real number: a bad one would make every later flush fail."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigurationError(f"Metric {key!r}: the value must be a number, got {value!r}.")
+    return value
+
+
+def _cause(exc: BaseException) -> str:
+    """The driver's error in one line, without SQLAlchemy's statement and parameter dump."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip()
+    return f"{type(orig).__name__}: {text.splitlines()[0] if text else repr(orig)}"
+
+
 class Metrics(Plugin):
     """Records metrics for every job update, queue and table, kept in the database.
 
@@ -142,6 +156,8 @@ class Metrics(Plugin):
         self.collection_interval = collection_interval
         self.aggregator = Aggregator()
         self._flush_lock = asyncio.Lock()
+        #: The cause of the current run of failed flushes (None while flushes succeed).
+        self._failing: str | None = None
 
     @staticmethod
     def get_identifier() -> str:
@@ -153,15 +169,15 @@ class Metrics(Plugin):
     # -- recording ----------------------------------------------------------------------
     async def increment_counter(self, metric_key: str, value: float = 1) -> None:
         """Add ``value`` to a counter (per bucket, counters sum)."""
-        self.aggregator.counter(metric_key, value)
+        self.aggregator.counter(metric_key, _number(metric_key, value))
 
     async def record_gauge(self, metric_key: str, value: float) -> None:
         """Record a point-in-time value (per bucket, the newest wins)."""
-        self.aggregator.gauge(metric_key, value)
+        self.aggregator.gauge(metric_key, _number(metric_key, value))
 
     async def record_histogram_value(self, metric_key: str, value: float) -> None:
         """Add a sample to a histogram (per bucket: count, sum, min, max, avg)."""
-        self.aggregator.histogram(metric_key, value)
+        self.aggregator.histogram(metric_key, _number(metric_key, value))
 
     # -- worker integration -------------------------------------------------------------
     async def on_worker_started(self, *, worker: Worker) -> None:
@@ -170,10 +186,12 @@ class Metrics(Plugin):
 
         async def on_stopped(event: Event) -> None:
             # After the worker's final completer flush, so its last jobs are counted.
-            try:
-                await self.flush(worker.chancy)
-            except Exception:
-                worker.log.exception("Metrics: the final flush failed; samples were lost.")
+            if not await self.flush_logged(worker.chancy):
+                worker.log.error(
+                    "Metrics: the final flush failed (%s); %d sample cell(s) were lost.",
+                    self._failing,
+                    len(self.aggregator),
+                )
 
         worker.hub.on("worker.jobs.updated", on_jobs_updated)
         worker.hub.on("worker.stopped", on_stopped)
@@ -183,12 +201,39 @@ class Metrics(Plugin):
         async def collect() -> None:
             await self.collect(chancy)
             await self.expire(chancy)
-            await self.flush(chancy)
+            await self.flush_logged(chancy)
 
         await asyncio.gather(
-            self.every(worker, self.sync_interval, lambda: self.flush(chancy)),
+            self.every(worker, self.sync_interval, lambda: self.flush_logged(chancy)),
             self.every(worker, self.collection_interval, collect, leader_only=True),
         )
+
+    async def flush_logged(self, chancy: Chancy) -> bool:
+        """:meth:`flush` for the periodic loops: True if it succeeded.
+
+        A failure keeps the samples for the next flush and is logged once, with its
+        cause, when a run of failures starts (not on every retry); the first success
+        afterwards is logged too. Without this a broken flush either floods the log with
+        tracebacks or, worse, goes unnoticed while the samples pile up.
+        """
+        try:
+            await self.flush(chancy)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            cause = _cause(exc)
+            if self._failing is None:
+                chancy.log.error(
+                    "Metrics: writing the samples failed (%s); they are kept and retried at "
+                    "the next flush. Further failures are not logged until one succeeds.",
+                    cause,
+                )
+            self._failing = cause
+            return False
+        if self._failing is not None:
+            chancy.log.warning("Metrics: flushing works again after: %s.", self._failing)
+            self._failing = None
+        return True
 
     async def flush(self, chancy: Chancy) -> int:
         """Write every sample gathered so far in one statement; returns the rows written.

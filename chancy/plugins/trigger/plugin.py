@@ -164,6 +164,7 @@ class Trigger(Plugin):
         trigger_sql.check_identifier("schema name", schema_name)
         trigger_sql.check_identifier("table name", table_name)
         trigger_sql.check_identifier("trigger name", name)
+        cursor = chancy._executable(cursor)  # a psycopg connection or cursor works too
         columns = (
             await cursor.execute(trigger_sql.build_table_columns(schema_name, table_name))
         ).scalars()
@@ -227,6 +228,7 @@ class Trigger(Plugin):
         """
         ident = _uuid(trigger_id)
         tm = build_trigger_models(chancy.models)
+        cursor = chancy._executable(cursor)
         if (await cursor.execute(trigger_sql.build_lock(tm, ident))).first() is None:
             return False
         installed = (
@@ -269,7 +271,7 @@ class Trigger(Plugin):
     ) -> bool:
         tm = build_trigger_models(chancy.models)
         stmt = trigger_sql.build_set_enabled(tm, _uuid(trigger_id), enabled)
-        return (await cursor.execute(stmt)).first() is not None
+        return (await chancy._executable(cursor).execute(stmt)).first() is not None
 
     @classmethod
     async def get_triggers(
@@ -289,7 +291,7 @@ class Trigger(Plugin):
     ) -> dict[uuid.UUID, TriggerConfig]:
         tm = build_trigger_models(chancy.models)
         ids = None if trigger_ids is None else [_uuid(i) for i in trigger_ids]
-        rows = (await cursor.execute(trigger_sql.build_select(tm, ids))).all()
+        rows = (await chancy._executable(cursor).execute(trigger_sql.build_select(tm, ids))).all()
         return {row.id: TriggerConfig.from_row(row) for row in rows}
 
 

@@ -124,14 +124,16 @@ class WorkflowPlugin(Plugin):
 
     @staticmethod
     async def push_ex(cursor: AsyncExecutable, chancy: Chancy, workflow: Workflow) -> uuid.UUID:
-        """Like :meth:`push`, inside the caller's transaction (an AsyncSession or
-        AsyncConnection), which it never commits: the workflow and its first jobs appear
-        when you commit and vanish if you roll back.
+        """Like :meth:`push`, inside the caller's transaction (an AsyncSession,
+        AsyncConnection, or psycopg AsyncConnection/AsyncCursor), which it never
+        commits: the workflow and its first jobs appear when you commit and vanish if
+        you roll back.
 
         Sets ``workflow.created_at`` and ``updated_at``. Pushing a saved workflow again
         updates its name and steps; steps whose job was already pushed keep that job.
         """
         workflow.validate()
+        cursor = chancy._executable(cursor)  # a psycopg connection or cursor works too
         wm = build_workflow_models(chancy.models)
         row = (
             await cursor.execute(

@@ -1,0 +1,186 @@
+"""psycopg connections and cursors wherever the app takes a SQLAlchemy one.
+
+Upstream Chancy handed out psycopg connections (``async with chancy.pool.connection()
+as conn``) and its ``*_ex`` methods took a psycopg cursor. Code written that way keeps
+working: :func:`executable` puts a psycopg ``AsyncConnection``/``AsyncCursor`` (or the
+sync ``Connection``/``Cursor``) behind the one method the app uses, ``execute(statement,
+params)``, returning a SQLAlchemy :class:`~sqlalchemy.engine.Result`. The statements are
+the same builders' statements, compiled with the app's own dialect, so bind and result
+processing match what the engine would do. Nothing here commits or rolls back: the
+caller's transaction decides.
+
+:class:`DriverPool` is ``chancy.pool``: psycopg connections checked out of the app
+engine's own pool (the SQLAlchemy pool, so there is one pool to size, open and close),
+with psycopg_pool's semantics: commit when the block ends, roll back if it raises.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session
+
+__all__ = ["AsyncDriverPool", "DriverPool", "executable"]
+
+AsyncExecutable = AsyncSession | AsyncConnection | psycopg.AsyncConnection | psycopg.AsyncCursor
+SyncExecutable = Session | sa.Connection | psycopg.Connection | psycopg.Cursor
+Params = dict[str, Any] | Sequence[dict[str, Any]] | None
+
+
+class DriverResult(IteratorResult[Any]):
+    """A Result over rows already fetched from a psycopg cursor, with its ``rowcount``."""
+
+    def __init__(self, keys: list[str], rows: list[Any], rowcount: int) -> None:
+        super().__init__(SimpleResultMetaData(keys), iter(rows))
+        self.rowcount = rowcount
+
+
+def _prepare(statement: Any, params: Params, dialect: sa.Dialect) -> tuple[str, Any, Any]:
+    """SQL text and processed parameters (a list of them for executemany)."""
+    compiled = statement.compile(dialect=dialect)
+    many = isinstance(params, Sequence) and not isinstance(params, dict)
+    batches = list(params) if many else [params or {}]  # type: ignore[arg-type]
+    sql = ""
+    processed = []
+    for batch in batches:
+        state = compiled.construct_expanded_state(batch or None, escape_names=False)
+        sql = state.statement
+        values = dict(state.parameters)
+        # The engine applies the compiled statement's bind processors (JSON, arrays ...)
+        # plus those of expanded IN parameters; SQLAlchemy 2.0 and 2.1 keep the former in
+        # ``_bind_processors``, which its own execution context reads the same way.
+        processors = {**compiled._bind_processors, **state.processors}
+        for name, process in processors.items():
+            if name in values:
+                values[name] = process(values[name])
+        escaped = compiled.escaped_bind_names  # names the SQL text spells differently
+        processed.append({escaped.get(k, k): v for k, v in values.items()})
+    return sql, (processed if many else processed[0]), compiled
+
+
+def _result(cursor: Any, rows: list[Any], compiled: Any, dialect: sa.Dialect) -> DriverResult:
+    """Rows through the same result processors the engine would apply."""
+    description = cursor.description or []
+    keys = [column.name for column in description]
+    columns = getattr(compiled, "_result_columns", None) or []
+    processors: list[Callable[[Any], Any] | None] = [None] * len(keys)
+    if len(columns) == len(keys):
+        for i, (column, described) in enumerate(zip(columns, description, strict=True)):
+            processors[i] = column.type._cached_result_processor(dialect, described.type_code)
+            keys[i] = column.keyname
+    if any(processors):
+        rows = [
+            tuple(p(v) if p else v for p, v in zip(processors, row, strict=True)) for row in rows
+        ]
+    return DriverResult(keys, rows, cursor.rowcount)
+
+
+class _AsyncDriver:
+    """A psycopg async connection or cursor with the ``execute`` the app calls."""
+
+    def __init__(self, target: psycopg.AsyncConnection | psycopg.AsyncCursor, dialect: Any):
+        self.target = target
+        self.dialect = dialect
+
+    async def execute(self, statement: Any, params: Params = None) -> DriverResult:
+        sql, values, compiled = _prepare(statement, params, self.dialect)
+        target = self.target
+        cursor = target.cursor() if isinstance(target, psycopg.AsyncConnection) else target
+        if isinstance(values, list):
+            await cursor.executemany(sql, values)
+        else:
+            await cursor.execute(sql, values)
+        rows = await cursor.fetchall() if cursor.description else []
+        return _result(cursor, rows, compiled, self.dialect)
+
+
+class _SyncDriver:
+    """Sync twin of :class:`_AsyncDriver`."""
+
+    def __init__(self, target: psycopg.Connection | psycopg.Cursor, dialect: Any):
+        self.target = target
+        self.dialect = dialect
+
+    def execute(self, statement: Any, params: Params = None) -> DriverResult:
+        sql, values, compiled = _prepare(statement, params, self.dialect)
+        target = self.target
+        cursor = target.cursor() if isinstance(target, psycopg.Connection) else target
+        if isinstance(values, list):
+            cursor.executemany(sql, values)
+        else:
+            cursor.execute(sql, values)
+        rows = cursor.fetchall() if cursor.description else []
+        return _result(cursor, rows, compiled, self.dialect)
+
+
+def executable(cursor: Any, dialect: sa.Dialect, *, sync: bool = False) -> Any:
+    """``cursor`` ready for ``execute(statement, params)`` (awaited unless ``sync``):
+    SQLAlchemy sessions and connections as they are, psycopg connections and cursors
+    adapted. A psycopg object of the other kind is refused with the fix."""
+    if isinstance(cursor, psycopg.AsyncConnection | psycopg.AsyncCursor):
+        is_sync = False
+    elif isinstance(cursor, psycopg.Connection | psycopg.Cursor):
+        is_sync = True
+    else:
+        return cursor
+    if is_sync != sync:
+        raise TypeError(
+            f"A {'sync' if is_sync else 'async'} psycopg {type(cursor).__name__} was passed "
+            f"to {'a sync_* method' if sync else 'an async method'}; use "
+            f"{'the async method (awaited)' if sync else 'the sync_* twin'} instead."
+        )
+    return _SyncDriver(cursor, dialect) if sync else _AsyncDriver(cursor, dialect)
+
+
+class AsyncDriverPool:
+    """``chancy.pool``: ``async with chancy.pool.connection() as conn`` gives a psycopg
+    ``AsyncConnection`` from the app engine's pool, committed when the block ends (rolled
+    back if it raises) and returned to the pool, as with upstream's psycopg_pool."""
+
+    def __init__(self, engine: Callable[[], AsyncEngine]) -> None:
+        self._engine = engine
+
+    @property
+    def engine_pool(self) -> sa.pool.Pool:
+        """The SQLAlchemy pool underneath (sizes, status)."""
+        return self._engine().pool
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        async with self._engine().connect() as pooled:
+            raw = await pooled.get_raw_connection()
+            conn: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+            try:
+                yield conn
+            except BaseException:
+                await conn.rollback()
+                raise
+            await conn.commit()
+
+
+class DriverPool:
+    """Sync twin of :class:`AsyncDriverPool` (``chancy.sync_pool``)."""
+
+    def __init__(self, engine: Callable[[], sa.Engine]) -> None:
+        self._engine = engine
+
+    @property
+    def engine_pool(self) -> sa.pool.Pool:
+        return self._engine().pool
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._engine().connect() as pooled:
+            conn: psycopg.Connection[Any] = pooled.connection.driver_connection  # type: ignore[assignment]
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
