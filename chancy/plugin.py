@@ -59,6 +59,14 @@ class Plugin(abc.ABC):
         """Unprefixed names of the plugin's tables."""
         return []
 
+    def api_plugin(self) -> str | None:
+        """Import path of an :class:`~chancy.plugins.api.ApiPlugin` adding HTTP routes.
+
+        A path rather than a class, so a plugin never imports the web stack (Starlette)
+        unless the Api plugin is enabled and asks for it.
+        """
+        return None
+
     async def run(self, worker: Worker, chancy: Chancy) -> None:
         """The plugin's long-running loop, cancelled when the worker stops."""
         raise NotImplementedError

@@ -7,6 +7,7 @@ import click
 from chancy.app import Chancy
 from chancy.cli.common import json_option, run_app
 from chancy.cli.output import Column, ago, emit_listing
+from chancy.cli.web import web
 from chancy.worker import Worker
 
 __all__ = ["worker"]
@@ -23,7 +24,10 @@ WORKER_COLUMNS = [
 
 @click.group()
 def worker() -> None:
-    """Run workers and list them."""
+    """Run workers, list them, and serve the API and dashboard (`worker web`)."""
+
+
+worker.add_command(web)
 
 
 @worker.command()

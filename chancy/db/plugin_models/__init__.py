@@ -12,16 +12,19 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from chancy.db.models import build_models
+from chancy.db.plugin_models.api import ApiModels, build_api_models
 from chancy.db.plugin_models.cron import CronModels, build_cron_models
 from chancy.db.plugin_models.metrics import MetricsModels, build_metrics_models
 from chancy.db.plugin_models.trigger import TriggerModels, build_trigger_models
 from chancy.db.plugin_models.workflow import WorkflowModels, build_workflow_models
 
 __all__ = [
+    "ApiModels",
     "CronModels",
     "MetricsModels",
     "TriggerModels",
     "WorkflowModels",
+    "build_api_models",
     "build_cron_models",
     "build_metrics_models",
     "build_trigger_models",
@@ -38,6 +41,7 @@ def full_metadata(prefix: str) -> sa.MetaData:
     """
     core = build_models(prefix)
     for build in (
+        build_api_models,
         build_cron_models,
         build_metrics_models,
         build_trigger_models,

@@ -94,6 +94,9 @@ class Cron(Plugin):
     def get_tables(self) -> list[str]:
         return ["cron"]
 
+    def api_plugin(self) -> str | None:
+        return "chancy.plugins.cron.api.CronApiPlugin"
+
     # -- managing schedules ------------------------------------------------------------
     @classmethod
     async def schedule(

@@ -166,6 +166,9 @@ class Metrics(Plugin):
     def get_tables(self) -> list[str]:
         return ["metrics"]
 
+    def api_plugin(self) -> str | None:
+        return "chancy.plugins.metrics.api.MetricsApiPlugin"
+
     # -- recording ----------------------------------------------------------------------
     async def increment_counter(self, metric_key: str, value: float = 1) -> None:
         """Add ``value`` to a counter (per bucket, counters sum)."""

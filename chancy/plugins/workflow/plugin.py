@@ -109,6 +109,9 @@ class WorkflowPlugin(Plugin):
     def get_tables(self) -> list[str]:
         return ["workflows", "workflow_steps"]
 
+    def api_plugin(self) -> str | None:
+        return "chancy.plugins.workflow.api.WorkflowApiPlugin"
+
     # -- pushing ------------------------------------------------------------------------
     @staticmethod
     async def push(chancy: Chancy, workflow: Workflow) -> uuid.UUID:
