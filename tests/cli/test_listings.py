@@ -95,3 +95,8 @@ def test_workflow_commands_need_the_workflow_tables(app_path: str) -> None:
     run("--app", app_path, "misc", "migrate")
     line = one_line_error(invoke("--app", app_path, "workflow", "list"))
     assert "--plugin workflow" in line
+
+
+def test_worker_web_is_registered() -> None:
+    out = run("worker", "web", "--help")
+    assert "--port" in out and "--allow-origin" in out
