@@ -11,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import chancy.app.driver as driver
 from chancy.app.driver import AsyncExecutable, SyncExecutable
-from chancy.app.logging import setup_default_logger
+from chancy.app.logging import LOGGER_NAME
 from chancy.config import validate_prefix
+from chancy.db import embedded
 from chancy.db import engine as engines
 from chancy.db.models import Models, build_models
 from chancy.db.statements import notify as notify_sql
 from chancy.errors import ConfigurationError
+from chancy.queue import DEFAULT_MAX_RESULT_BYTES, check_max_result_bytes
 from chancy.utils import import_string
 
 __all__ = ["AppCore", "AsyncExecutable", "SyncExecutable"]
@@ -37,7 +39,7 @@ def django_url(settings: Mapping[str, Any]) -> sa.URL:
     """A URL from a Django ``DATABASES`` entry (upstream accepts these as the DSN).
 
     ``ENGINE`` is ignored; ``OPTIONS`` become query parameters; the port defaults to
-    5432 when a host is given.
+    5432 when a host is given; a ``HOST`` that is a socket directory becomes ``?host=``.
     """
     if not settings.get("NAME"):
         raise ConfigurationError(
@@ -46,6 +48,9 @@ def django_url(settings: Mapping[str, Any]) -> sa.URL:
         )
     host = settings.get("HOST") or None
     port = settings.get("PORT") or (5432 if host else None)
+    query = {k: str(v) for k, v in (settings.get("OPTIONS") or {}).items()}
+    if host and str(host).startswith("/"):  # Django's HOST may be a Unix socket directory
+        query["host"], host = str(host), None
     return sa.URL.create(
         "postgresql",
         username=settings.get("USER") or None,
@@ -53,7 +58,7 @@ def django_url(settings: Mapping[str, Any]) -> sa.URL:
         host=host,
         port=int(port) if port else None,
         database=settings["NAME"],
-        query={k: str(v) for k, v in (settings.get("OPTIONS") or {}).items()},
+        query=query,
     )
 
 
@@ -62,7 +67,7 @@ class AppCore:
 
     def __init__(
         self,
-        dsn: str | sa.URL | AsyncEngine | Mapping[str, Any],
+        dsn: str | sa.URL | AsyncEngine | Mapping[str, Any] | None = None,
         *,
         plugins: list[Any] | None = None,
         prefix: str = "chancy_",
@@ -73,8 +78,12 @@ class AppCore:
         log: logging.Logger | None = None,
         no_default_plugins: bool = False,
         strict_queues: bool = False,
+        max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
     ) -> None:
         self.prefix = validate_prefix(prefix)
+        check_max_result_bytes("Chancy", max_result_bytes)
+        #: The largest job result stored (bytes of JSON), unless a queue sets its own.
+        self.max_result_bytes = max_result_bytes
         if min_connection_pool_size < 0 or max_connection_pool_size < 1:
             raise ConfigurationError(
                 "Pool sizes must be min >= 0 and max >= 1, got "
@@ -85,13 +94,17 @@ class AppCore:
                 f"min_connection_pool_size ({min_connection_pool_size}) is larger than "
                 f"max_connection_pool_size ({max_connection_pool_size})."
             )
+        if dsn is None:  # CHANCY_DSN, else the embedded server (chancy/db/embedded.py)
+            dsn = embedded.default_dsn()
         self.min_connection_pool_size = min_connection_pool_size
         self.max_connection_pool_size = max_connection_pool_size
         self.poll_reconnect_timeout = poll_reconnect_timeout
         self.notifications = notifications
         #: Refuse pushes to queues that were never declared (see README, TkTech/chancy#69).
         self.strict_queues = strict_queues
-        self.log = log or setup_default_logger()
+        # The library convention: log to the "chancy" logger and let the application
+        # decide where records go (setup_default_logger() or its own logging config).
+        self.log = log or logging.getLogger(LOGGER_NAME)
         self._owns_engine = not isinstance(dsn, AsyncEngine)
         if isinstance(dsn, AsyncEngine):
             self._engine: AsyncEngine | None = dsn

@@ -78,7 +78,7 @@ UPSTREAM_EXTRA_METHODS: dict[str, tuple[str, list[tuple[str, Any, Any]]]] = {
 }
 
 CONSTRUCTOR = [
-    ("dsn", POS, REQUIRED),
+    ("dsn", POS, None),  # None: CHANCY_DSN, else the embedded server
     ("plugins", KW, None),
     ("prefix", KW, "chancy_"),
     ("min_connection_pool_size", KW, 1),
@@ -192,10 +192,18 @@ def test_context_managers() -> None:
 
 def test_setup_default_logger() -> None:
     sig = inspect.signature(chancy.app.setup_default_logger)
-    assert [(p.name, p.default) for p in sig.parameters.values()] == [("level", logging.INFO)]
-    logger = chancy.app.setup_default_logger()
-    assert logger.name == "chancy"
-    assert logger is chancy.app.setup_default_logger()
+    params = [(p.name, p.kind, p.default) for p in sig.parameters.values()]
+    assert params == [("level", POS, logging.INFO), ("fmt", KW, "text")]
+    logger = logging.getLogger("chancy")
+    before = list(logger.handlers), logger.level
+    try:
+        assert chancy.app.setup_default_logger() is logger
+        assert logger is chancy.app.setup_default_logger(fmt="json")
+        # Calling it again replaces its own handler instead of adding a second one.
+        streams = [h for h in logger.handlers if type(h) is logging.StreamHandler]
+        assert len(streams) == 1
+    finally:
+        logger.handlers[:], logger.level = before
 
 
 def test_all_is_sorted_and_complete() -> None:
@@ -228,6 +236,17 @@ def test_errors_module() -> None:
     assert issubclass(chancy.errors.ConfigurationError, ValueError)
     message = str(chancy.errors.MigrationsNeededError("x_"))
     assert "'x_'" in message and "migrate" in message
+
+
+def test_embedded_constructor() -> None:
+    """``Chancy.embedded(path=None, **options)``: chancy's addition for zero-setup use."""
+    assert isinstance(inspect.getattr_static(Chancy, "embedded"), classmethod)
+    params = list(inspect.signature(Chancy.embedded).parameters.values())
+    assert [(p.name, p.kind, p.default) for p in params] == [
+        ("path", POS, None),
+        ("options", inspect.Parameter.VAR_KEYWORD, REQUIRED),
+    ]
+    assert Chancy.embedded.__doc__ and "chancy[embedded]" in Chancy.embedded.__doc__
 
 
 def test_executor_capabilities_and_cooperative_time_limits() -> None:

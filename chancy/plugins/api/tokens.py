@@ -21,6 +21,7 @@ from starlette.authentication import AuthenticationError
 
 from chancy.db.plugin_models.api import build_api_models
 from chancy.db.statements import api as api_sql
+from chancy.errors import MigrationsNeededError
 from chancy.plugins.api.http import ApiError
 
 if TYPE_CHECKING:
@@ -72,8 +73,11 @@ class Tokens:
             async with self.chancy.engine.connect() as conn:
                 stmt = api_sql.build_is_revoked(am, claims.token_id)
                 revoked = (await conn.execute(stmt)).first()
-        except sa.exc.ProgrammingError as exc:
-            if am.RevokedToken.__tablename__ not in str(exc):
+        except (sa.exc.ProgrammingError, MigrationsNeededError) as exc:
+            # The app's error hook reports a missing prefixed table as MigrationsNeededError.
+            if am.RevokedToken.__tablename__ not in str(exc) and not isinstance(
+                exc, MigrationsNeededError
+            ):
                 raise
             raise ApiError(
                 500,
