@@ -58,7 +58,7 @@ def result_of(job: QueuedJob) -> Any:
 
 def job_record(job: QueuedJob) -> dict[str, Any]:
     """Every field of ``job`` as JSON-ready values, the stored result included if any."""
-    record = dataclasses.asdict(job)
+    record = {k: v for k, v in dataclasses.asdict(job).items() if not k.startswith("_")}
     record["state"] = job.state.value
     value = getattr(job, "result", _NO_RESULT)
     if value is not _NO_RESULT:

@@ -7,8 +7,11 @@ callable returning one.
 
 from __future__ import annotations
 
+import logging
+
 import click
 
+from chancy.app import setup_default_logger
 from chancy.cli.bench import bench
 from chancy.cli.common import APP_ENVVAR, CliState
 from chancy.cli.cron import cron
@@ -34,14 +37,34 @@ __all__ = ["cli", "main"]
     is_flag=True,
     help="Show the full traceback of an error instead of one line (for bug reports).",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    envvar="CHANCY_LOG_FORMAT",
+    show_envvar=True,
+    help="chancy's log lines on stderr: text, or one JSON object per line with the "
+    "structured fields (job_id, queue, func, worker_id).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    default="info",
+    show_default=True,
+    help="The lowest level of chancy's log lines that is shown.",
+)
 @click.version_option(None, "--version", "-V", package_name="chancy", prog_name="chancy")
 @click.pass_context
-def cli(ctx: click.Context, app: str | None, traceback: bool) -> None:
+def cli(
+    ctx: click.Context, app: str | None, traceback: bool, log_format: str, log_level: str
+) -> None:
     """chancy: a Postgres job queue.
 
     Start with `chancy --app myapp:chancy misc migrate`, then `queue declare default`,
     `queue push myapp.jobs.hello` and `worker start`.
     """
+    setup_default_logger(getattr(logging, log_level.upper()), fmt=log_format)  # type: ignore[arg-type]
     ctx.obj = CliState(app_path=app, traceback=traceback)
 
 

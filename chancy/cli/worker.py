@@ -62,7 +62,6 @@ async def start(
         concurrency=concurrency,
         shutdown_timeout=shutdown_timeout,
     ) as running:
-        app.log.info("Worker %s started.", running.worker_id)
         await running.wait_for_shutdown()
 
 

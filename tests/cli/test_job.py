@@ -179,6 +179,13 @@ async def test_push_wait_for_a_file_of_jobs(
     assert code == 0, err
     finished = json.loads(out)
     assert len(finished) == 20 and {j["state"] for j in finished} == {"succeeded"}
+    assert all(not key.startswith("_") for key in finished[0])
+    if "result" in finished[0]:  # stored results (issue 12)
+        assert sorted(j["result"] for j in finished) == [2 * i for i in range(20)]
+        shown = await asyncio.to_thread(
+            run, "--app", app_module.path, "job", "get", finished[0]["id"]
+        )
+        assert f"Result        {finished[0]['result']}" in shown
     assert "20 succeeded, 0 failed." in err
 
 
