@@ -10,29 +10,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.cli.conftest import AppModule, invoke, run
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def restore_chancy_logger() -> object:
-    logger = logging.getLogger("chancy")
-    handlers, level = list(logger.handlers), logger.level
-    yield logger
-    logger.handlers[:] = handlers
-    logger.setLevel(level)
-
-
-def test_log_format_json_installs_one_json_handler(restore_chancy_logger: logging.Logger) -> None:
+def test_log_format_json_installs_one_json_handler(chancy_logger: logging.Logger) -> None:
     run("--log-format", "json", "--log-level", "debug", "misc", "--help")
-    visible = [h for h in restore_chancy_logger.handlers if not isinstance(h, logging.NullHandler)]
+    visible = [h for h in chancy_logger.handlers if not isinstance(h, logging.NullHandler)]
     assert len(visible) == 1 and type(visible[0].formatter).__name__ == "JsonFormatter"
-    assert restore_chancy_logger.level == logging.DEBUG
+    assert chancy_logger.level == logging.DEBUG
     run("--log-format", "text", "misc", "--help")
-    visible = [h for h in restore_chancy_logger.handlers if not isinstance(h, logging.NullHandler)]
+    visible = [h for h in chancy_logger.handlers if not isinstance(h, logging.NullHandler)]
     assert len(visible) == 1 and type(visible[0].formatter).__name__ != "JsonFormatter"
 
 
@@ -66,8 +55,9 @@ def test_worker_logs_json_lines(app_module: AppModule, tmp_path: Path) -> None:
         env=env,
         cwd=tmp_path,
     )
+    assert proc.stderr is not None
     try:
-        first = proc.stderr.readline()
+        first = proc.stderr.readline()  # the start line: the worker is up
         proc.send_signal(signal.SIGTERM)
         _, rest = proc.communicate(timeout=60)
     finally:
@@ -77,3 +67,5 @@ def test_worker_logs_json_lines(app_module: AppModule, tmp_path: Path) -> None:
     records = [json.loads(line) for line in lines]
     assert records and all(r["logger"].startswith("chancy") for r in records)
     assert any(r.get("worker_id") == "w-json" for r in records)
+    assert "started" in records[0]["message"] and "stopped" in records[-1]["message"]
+    assert proc.returncode == 0
