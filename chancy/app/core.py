@@ -32,6 +32,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "chancy.plugins.recovery.Recovery",
     "chancy.plugins.metrics.Metrics",
     "chancy.plugins.workflow.WorkflowPlugin",
+    "chancy.plugins.tracing.Tracing",
 )
 
 
