@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import logging
 import sys
 import textwrap
 import types
@@ -33,17 +32,6 @@ class AppModule:
 
     def module(self) -> types.ModuleType:
         return importlib.import_module(self.name)
-
-
-@pytest.fixture(autouse=True)
-def chancy_logger() -> Iterator[logging.Logger]:
-    """Every ``chancy`` invocation installs a log handler (on the runner's stream, closed
-    afterwards); put the logger back so later tests see the library's own setup."""
-    logger = logging.getLogger("chancy")
-    handlers, level = list(logger.handlers), logger.level
-    yield logger
-    logger.handlers[:] = handlers
-    logger.setLevel(level)
 
 
 @pytest.fixture
