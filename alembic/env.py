@@ -10,6 +10,7 @@ import os
 from logging.config import fileConfig
 
 from alembic import context
+from chancy.plugins.tables import full_metadata
 
 from chancy.migrations.runtime import make_connection, run_env
 
@@ -20,9 +21,10 @@ if context.config.config_file_name:
 x = context.get_x_argument(as_dictionary=True)
 prefix = x.get("prefix", "chancy_")
 url = x.get("url") or os.environ.get("CHANCY_DEV_URL", DEFAULT_URL)
+metadata = full_metadata(prefix)
 
 if context.is_offline_mode():
-    run_env(context, prefix=prefix, url=url, all_plugins=True)
+    run_env(context, prefix=prefix, url=url, target_metadata=metadata)
 else:
     with make_connection(url) as connection:
-        run_env(context, prefix=prefix, connection=connection, all_plugins=True)
+        run_env(context, prefix=prefix, connection=connection, target_metadata=metadata)

@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from chancy import Chancy, Job
-from chancy.db.plugin_models.trigger import build_trigger_models
-from chancy.db.statements import trigger as trigger_sql
 from chancy.errors import ConfigurationError, MigrationsNeededError
 from chancy.plugins.trigger import Trigger
+from chancy.plugins.trigger import statements as trigger_sql
+from chancy.plugins.trigger.models import build_trigger_models
 from chancy.testing import isolated_chancy, pushed_jobs
 from chancy.worker import Worker
 from tests.db.helpers import Listener

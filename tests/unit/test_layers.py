@@ -55,8 +55,12 @@ def import_time_imports(path: Path, known: set[str]) -> set[str]:
                 base = sub.module
                 if not base.startswith("chancy"):
                     continue
-                found.add(base)
-                found |= {f"{base}.{a.name}" for a in sub.names if f"{base}.{a.name}" in known}
+                # ``from pkg import submodule`` imports the submodule; the package
+                # itself counts only when a name is taken from its __init__.
+                names = {f"{base}.{a.name}" for a in sub.names}
+                found |= names & known
+                if names - known:
+                    found.add(base)
             elif isinstance(sub, ast.Import):
                 found |= {a.name for a in sub.names if a.name.startswith("chancy")}
     return found & known

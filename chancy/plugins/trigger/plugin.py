@@ -14,11 +14,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from chancy.db.plugin_models.trigger import build_trigger_models
-from chancy.db.statements import trigger as trigger_sql
 from chancy.errors import ConfigurationError
 from chancy.job import IsAJob, Job, as_job
 from chancy.plugin import Plugin
+from chancy.plugins.trigger import statements as trigger_sql
+from chancy.plugins.trigger.models import build_trigger_models
 
 if TYPE_CHECKING:
     from chancy.app import Chancy

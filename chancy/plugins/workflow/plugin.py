@@ -21,13 +21,13 @@ import uuid
 from typing import TYPE_CHECKING, ClassVar
 
 from chancy.app.core import AsyncExecutable
-from chancy.db.plugin_models import WorkflowModels, build_workflow_models
-from chancy.db.statements import workflow as wf_sql
 from chancy.errors import ConfigurationError
 from chancy.hub import Event
 from chancy.job import Job, QueuedJob
 from chancy.plugin import Plugin
+from chancy.plugins.workflow import statements as wf_sql
 from chancy.plugins.workflow.model import Workflow, WorkflowStep
+from chancy.plugins.workflow.models import WorkflowModels, build_workflow_models
 from chancy.plugins.workflow.planning import StepRow, plan, step_state
 from chancy.rule import JobRules, Rule, SQLAble
 from chancy.utils import json_dumps

@@ -16,9 +16,9 @@ import time
 from typing import TYPE_CHECKING
 
 from chancy.backoff import Backoff
-from chancy.db.statements import leader as leader_sql
 from chancy.hub import Event
 from chancy.plugin import Plugin
+from chancy.plugins.leadership import statements as leader_sql
 
 if TYPE_CHECKING:
     from chancy.app import Chancy

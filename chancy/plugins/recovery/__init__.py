@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from chancy.db.statements import recovery as recovery_sql
 from chancy.plugin import Plugin
+from chancy.plugins.recovery import statements as recovery_sql
 
 if TYPE_CHECKING:
     from chancy.app import Chancy
