@@ -13,7 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any, Protocol, TypedDict, TypeVar, runtime_checkable
+from typing import Any, NotRequired, Protocol, TypedDict, TypeVar, runtime_checkable
 
 from chancy.errors import ConfigurationError
 from chancy.utils import importable_name
@@ -261,10 +261,15 @@ def check_json_object(where: str, name: str, value: Any) -> str:
 
 
 class ErrorT(TypedDict):
-    """One failed attempt: its zero-based number and the formatted traceback."""
+    """One failed attempt: its zero-based number and the formatted traceback.
+
+    Recovery's entries for a run whose worker died also name that worker in
+    ``lost_worker``; it counts them to bound how often a job is rescued.
+    """
 
     attempt: int
     traceback: str
+    lost_worker: NotRequired[str]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -287,10 +292,44 @@ class QueuedJob(Job):
     errors: list[ErrorT] = dataclasses.field(default_factory=list)
     claim_id: uuid.UUID | None = None
     taken_by: str | None = None
+    #: When this run's TIME limit expires, on the :func:`time.monotonic` clock (one clock
+    #: for every process of a machine, so it survives the trip to a child process). Set
+    #: by the executor as the run starts; None without a TIME limit. Never stored.
+    _time_limit_deadline: float | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def reference(self) -> Reference:
         return Reference(self.id)
+
+    @property
+    def time_remaining(self) -> float | None:
+        """Seconds left before this run's TIME limit expires (0.0 once it has), or None
+        when the job has no TIME limit or is not running."""
+        if self._time_limit_deadline is None:
+            return None
+        return max(0.0, self._time_limit_deadline - time.monotonic())
+
+    def checkpoint(self) -> None:
+        """Raise :class:`TimeoutError` once this run's TIME limit has expired.
+
+        Jobs call it (through their ``QueuedJob`` parameter) at points where stopping is
+        safe. Executors that cannot interrupt a running function (threads,
+        sub-interpreters) rely on it to stop a job at its TIME limit; elsewhere it lets a
+        job stop cleanly before it is interrupted.
+        """
+        if self._time_limit_deadline is not None and time.monotonic() >= self._time_limit_deadline:
+            limit = self.limit(Limit.Type.TIME)
+            of = f" of {limit.value} seconds" if limit is not None else ""
+            raise TimeoutError(
+                f"Job timed out. It passed its time limit{of} and stopped at its checkpoint() call."
+            )
+
+    def start_time_limit(self) -> QueuedJob:
+        """This job with its TIME limit's clock started now (itself without a limit)."""
+        limit = self.limit(Limit.Type.TIME)
+        if limit is None:
+            return self
+        return dataclasses.replace(self, _time_limit_deadline=time.monotonic() + limit.value)
 
     @classmethod
     def unpack(cls, data: dict[str, Any]) -> QueuedJob:  # type: ignore[override]

@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from chancy.backoff import Backoff
+from chancy.backoff import DatabaseRetry
 
 Dispatch = Callable[[str, dict[str, Any]], Awaitable[None]]
 
@@ -32,19 +32,22 @@ class Listener:
         log: logging.Logger,
         on_reconnect: Callable[[], Awaitable[None]] | None = None,
         max_backoff: float = 30.0,
+        retry: DatabaseRetry | None = None,
     ) -> None:
         self.conninfo = conninfo
         self.channel = channel
         self.dispatch = dispatch
         self.log = log
         self.on_reconnect = on_reconnect
-        self.max_backoff = max_backoff
+        self.retry = retry or DatabaseRetry(
+            "Notification listener", log=log, initial=0.5, maximum=max_backoff
+        )
         #: Set while LISTEN is established.
         self.listening = asyncio.Event()
         self.connection: psycopg.AsyncConnection[Any] | None = None
 
     async def run(self) -> None:
-        backoff = Backoff(maximum=self.max_backoff)
+        backoff = self.retry
         first = True
         while True:
             try:
@@ -64,13 +67,7 @@ class Listener:
                 raise
             except Exception as exc:
                 self.listening.clear()
-                delay = backoff.next_delay()
-                self.log.warning(
-                    "Notification listener lost its connection (%s); reconnecting in %.1fs.",
-                    exc,
-                    delay,
-                )
-                await asyncio.sleep(delay)
+                await backoff.wait(exc)
             finally:
                 self.connection = None
                 self.listening.clear()

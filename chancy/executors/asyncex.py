@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from chancy.executors.base import Executor, JobCancelledError
-from chancy.executors.calling import is_async, prepare
+from chancy.executors.calling import is_async, time_limit_error
 from chancy.job import Limit, QueuedJob, Reference
 
 __all__ = ["AsyncExecutor", "JobCancelledError"]
@@ -16,10 +17,20 @@ class AsyncExecutor(Executor):
     """Each job is an asyncio task in the worker's loop.
 
     Async functions run directly; sync functions run in a thread so they cannot block
-    the loop. A TIME limit cancels the task at its deadline, and :meth:`cancel` cancels it
-    at once (a sync function's thread finishes in the background, its result discarded).
+    the loop. A TIME limit cancels an async function's task at its deadline, and
+    :meth:`cancel` cancels it at once. A sync function's thread can't be interrupted:
+    its job is reported at once (timed out or cancelled) and the thread finishes in the
+    background, its result discarded, so a time-limited sync function must take a
+    ``QueuedJob`` parameter and call its ``checkpoint()``, as on the threaded executor.
     CPU-bound async jobs block the whole worker: use the process executor for those.
     """
+
+    capabilities = (
+        Executor.Capability.SYNC_JOBS
+        | Executor.Capability.ASYNC_JOBS
+        | Executor.Capability.CANCELLATION
+        | Executor.Capability.AUTOMATIC_TIME_LIMITS
+    )
 
     def __init__(self, worker: Any, queue: Any) -> None:
         super().__init__(worker, queue)
@@ -30,28 +41,31 @@ class AsyncExecutor(Executor):
     def get_default_concurrency(cls) -> int:
         return 100
 
+    @classmethod
+    def stops_at_time_limit(cls, func: Callable[..., Any]) -> bool:
+        return is_async(func)  # a sync function runs in a thread, which can't be stopped
+
     def start(self, job: QueuedJob) -> None:
         self.tasks[job.id] = asyncio.create_task(self._run(job), name=f"job-{job.id}")
 
     async def _run(self, job: QueuedJob) -> None:
         exc: BaseException | None = None
         result: Any = None
-        limit = job.limit(Limit.Type.TIME)
+        deadline: asyncio.Timeout | None = None
+        in_thread = False
         try:
-            func, kwargs = prepare(job)
-            async with asyncio.timeout(limit.value if limit else None):
+            job, func, kwargs = self.prepare_job_for_execution(job)
+            async with asyncio.timeout(job.time_remaining) as deadline:
                 if is_async(func):
                     result = await func(**kwargs)
                 else:
+                    in_thread = True
                     result = await asyncio.to_thread(func, **kwargs)
         except TimeoutError as error:
-            exc = (
-                error
-                if limit is None
-                else TimeoutError(
-                    f"Job exceeded its time limit of {limit.value} seconds and was interrupted."
-                )
-            )
+            limit = job.limit(Limit.Type.TIME)
+            exc = error
+            if limit is not None and deadline is not None and deadline.expired():
+                exc = time_limit_error(limit.value, interrupted=not in_thread)
         except asyncio.CancelledError:
             if job.id not in self.cancelled:
                 raise  # the executor is stopping: stop() already took the job back

@@ -41,7 +41,7 @@ def resolve(job: QueuedJob) -> Callable[..., Any]:
 
 
 @functools.lru_cache(maxsize=1024)
-def _context_parameters(func: Callable[..., Any]) -> tuple[str, ...]:
+def context_parameters(func: Callable[..., Any]) -> tuple[str, ...]:
     """Keyword-only parameters annotated with QueuedJob (or a subclass).
 
     Cached per function: resolving type hints is far slower than running a no-op job.
@@ -70,7 +70,7 @@ def prepare(job: QueuedJob) -> tuple[Callable[..., Any], dict[str, Any]]:
     """The function and the kwargs to call it with, or a clear error if they don't fit."""
     func = resolve(job)
     kwargs = dict(job.kwargs or {})
-    for name in _context_parameters(func):
+    for name in context_parameters(func):
         kwargs[name] = job
     try:
         _signature(func).bind(**kwargs)
@@ -110,13 +110,18 @@ async def _await(awaitable: Any) -> Any:
 
 
 def time_limit_error(seconds: float, *, interrupted: bool = True) -> TimeoutError:
-    """The error a job fails with when it outlives its ``Limit(TIME)``."""
+    """The error a job fails with when it outlives its ``Limit(TIME)``.
+
+    Every message starts as :meth:`QueuedJob.checkpoint`'s does, so a job that timed out
+    reads the same whichever noticed first.
+    """
     if interrupted:
         return TimeoutError(
-            f"Job exceeded its time limit of {seconds} seconds and was interrupted."
+            f"Job timed out. It exceeded its time limit of {seconds} seconds and was interrupted."
         )
     return TimeoutError(
-        f"Job exceeded its time limit of {seconds} seconds. It was reported failed at the "
-        "deadline, but its thread cannot be interrupted: the function runs on until it "
-        "returns, and its result is discarded."
+        f"Job timed out. It exceeded its time limit of {seconds} seconds and was reported "
+        "failed at the deadline; its thread cannot be interrupted, so the function runs "
+        "on until its next checkpoint() call (or until it returns), and its result is "
+        "discarded."
     )

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
-from chancy.executors.calling import call_blocking, prepare
+from chancy.executors.calling import call_blocking
 from chancy.job import Limit, QueuedJob
 
 try:
@@ -31,7 +31,7 @@ try:
 except ImportError:  # Windows: memory limits are not available
     resource = None  # type: ignore[assignment]
 
-__all__ = ["RemoteJobError", "RemoteTraceback", "decode_reply", "serve"]
+__all__ = ["STOP_SIGNALS", "RemoteJobError", "RemoteTraceback", "decode_reply", "serve"]
 
 #: Results are only handed to plugins, never stored: don't ship huge ones across the pipe.
 MAX_RESULT_BYTES = 16 * 1024 * 1024
@@ -41,10 +41,18 @@ class RemoteJobError(Exception):
     """Stands in for an exception raised in a child that could not be pickled back."""
 
 
-def serve(conn: Connection, initializer: Callable[[], None] | None = None) -> None:
+#: Signals that stop a whole process group (Ctrl-C, systemd, Kubernetes): the worker's
+#: to handle, never a child's.
+STOP_SIGNALS = frozenset(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name)
+)
+#: Resolves a job as the executor would: ``(job, function, kwargs)``, or raises.
+Prepare = Callable[[QueuedJob], tuple[QueuedJob, Callable[..., Any], dict[str, Any]]]
+
+
+def serve(conn: Connection, prepare: Prepare, initializer: Callable[[], None] | None) -> None:
     """The child's main loop: run jobs until the parent sends ``None`` or goes away."""
-    # Ctrl+C reaches the whole process group; the parent decides when jobs stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ignore_stop_signals()
     if initializer is not None:
         initializer()
     conn.send(("ready", os.getpid()))
@@ -55,13 +63,33 @@ def serve(conn: Connection, initializer: Callable[[], None] | None = None) -> No
             return  # the parent died or closed the pipe: nothing left to do
         if job is None:
             return
-        conn.send_bytes(run(job))
+        conn.send_bytes(run(job, prepare))
 
 
-def run(job: QueuedJob) -> bytes:
+def ignore_stop_signals() -> None:
+    """Let SIGINT and SIGTERM sent to the whole process group pass this child by.
+
+    The worker gets them too: it lets running jobs finish, then stops its children
+    itself (with SIGKILL, or by asking idle ones to exit). Children start with the two
+    signals blocked (the threads that start them block them, see ``handle.py``), so one
+    that arrives while the child imports stays pending until the handler below is in
+    place. The handler is a no-op function rather than ``SIG_IGN``, which processes a
+    job starts would inherit.
+    """
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _ignore)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+def _ignore(signum: int, frame: object) -> None:
+    """A stop signal meant for the worker: nothing to do here."""
+
+
+def run(job: QueuedJob, prepare: Prepare) -> bytes:
     """Run one job and return its pickled reply; never raises."""
     try:
-        func, kwargs = prepare(job)
+        job, func, kwargs = prepare(job)
         with memory_limit(job.limit(Limit.Type.MEMORY)):
             result = call_blocking(func, kwargs)
     except BaseException as exc:  # SystemExit from a job must not end the child

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from chancy.executors.child import decode_reply, serve
+from chancy.executors.child import STOP_SIGNALS, Prepare, decode_reply, serve
 from chancy.job import QueuedJob
 
 __all__ = ["ChildExitedError", "ChildHandle"]
@@ -36,6 +36,29 @@ def _starter() -> concurrent.futures.ThreadPoolExecutor:
             max_workers=4, thread_name_prefix="chancy-child-start"
         )
     return _start_pool
+
+
+def start_shielded(process: Any) -> None:
+    """Start ``process`` (in a starter thread) with SIGINT and SIGTERM blocked.
+
+    A process inherits the blocked signals of the thread that starts it: the fork server
+    (started by the first child's start) and every child then begin with a stop signal
+    sent to the whole process group held pending, so it can't kill them while they
+    import. The fork server keeps them blocked for good; each child replaces them with a
+    no-op handler before unblocking them (:func:`~chancy.executors.child.ignore_stop_signals`).
+    The worker's main thread is unaffected and receives the signal.
+
+    multiprocessing's resource tracker unblocks both signals in the calling thread after
+    starting its own process, so it is started first.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no process groups to guard
+        process.start()
+        return
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    process.start()
 
 
 class ChildExitedError(Exception):
@@ -59,7 +82,9 @@ class ChildHandle:
     ``exited`` resolves with its exit code once it is gone (for whatever reason).
     """
 
-    def __init__(self, context: BaseContext, initializer: Callable[[], None] | None) -> None:
+    def __init__(
+        self, context: BaseContext, prepare: Prepare, initializer: Callable[[], None] | None
+    ) -> None:
         self.loop = asyncio.get_running_loop()
         self.ready: asyncio.Future[int] = self.loop.create_future()
         self.exited: asyncio.Future[int | None] = self.loop.create_future()
@@ -71,7 +96,7 @@ class ChildHandle:
         self.conn, self._child_conn = context.Pipe(duplex=True)
         self.process = context.Process(  # type: ignore[attr-defined]
             target=serve,
-            args=(self._child_conn, initializer),
+            args=(self._child_conn, prepare, initializer),
             name="chancy-job-runner",
             daemon=False,  # daemonic processes may not start processes of their own
         )
@@ -82,7 +107,7 @@ class ChildHandle:
         """Start the process from a thread: with a fork server, the first start waits
         for the server to import chancy, which must not stall the event loop."""
         try:
-            await self.loop.run_in_executor(_starter(), self.process.start)
+            await self.loop.run_in_executor(_starter(), start_shielded, self.process)
         except Exception as exc:
             self.doomed = True
             self.ready.set_exception(ChildExitedError(f"Could not start a child process: {exc}"))
@@ -124,26 +149,27 @@ class ChildHandle:
             with contextlib.suppress(OSError, ValueError):
                 self.conn.send_bytes(STOP)
 
-    async def kill(self, grace: float) -> None:
-        """SIGTERM, then SIGKILL after ``grace`` seconds; returns once the child is gone."""
+    async def kill(self) -> None:
+        """SIGKILL the child; returns once it is gone.
+
+        No SIGTERM first: children ignore it (it is how a stop sent to the whole process
+        group reaches them), and its default action gave a job no chance to clean up
+        either.
+        """
         self.doomed = True
         await asyncio.shield(self.started)
         if self.exited.done():
             return
         with contextlib.suppress(OSError, ValueError, AttributeError):
-            self.process.terminate()
-        await asyncio.wait({self.exited}, timeout=grace)
-        if not self.exited.done():
-            with contextlib.suppress(OSError, ValueError, AttributeError):
-                self.process.kill()
-            await asyncio.shield(self.exited)
+            self.process.kill()
+        await asyncio.shield(self.exited)
 
     async def stop(self, timeout: float) -> None:
         """Retire the child and wait for it, killing it if it does not leave in time."""
         self.retire()
         await asyncio.wait({self.exited}, timeout=timeout)
         if not self.exited.done():
-            await self.kill(0)
+            await self.kill()
 
     # -- loop callbacks -----------------------------------------------------------------
     def _on_readable(self) -> None:

@@ -14,10 +14,11 @@ from typing import Any
 
 from chancy.executors.base import Executor, JobCancelledError, cpu_count
 from chancy.executors.calling import time_limit_error
+from chancy.executors.child import resource
 from chancy.executors.handle import ChildExitedError, ChildHandle
 from chancy.job import Limit, QueuedJob, Reference
 
-__all__ = ["ProcessExecutor"]
+__all__ = ["ProcessExecutor", "resource"]
 
 log = logging.getLogger("chancy.executors")
 
@@ -43,20 +44,29 @@ class ProcessExecutor(Executor):
       job does not wait for a cold start; a child that is replaced gets its successor
       started at once. A child is replaced after ``maximum_jobs_per_worker`` jobs
       (``None`` or 0: never), to bound leaks.
-    - ``Limit(TIME)``: at the deadline the child is sent SIGTERM, then SIGKILL after
-      :attr:`termination_grace` seconds, and the job fails with ``TimeoutError``.
+    - ``Limit(TIME)``: at the deadline the child is killed (SIGKILL) and the job fails
+      with ``TimeoutError``; a job may also stop itself earlier through
+      ``QueuedJob.checkpoint()`` / ``time_remaining``.
     - ``Limit(MEMORY)``: the child's address space (``RLIMIT_AS``, the interpreter
       included: about 90 MB before the job does anything) is capped while the job runs,
       so big allocations raise ``MemoryError``; the child is replaced afterwards.
-      Platforms without :mod:`resource` (Windows) ignore it.
+      Platforms without :mod:`resource` (Windows) refuse such jobs.
     - :meth:`cancel` kills the child running the job; the job fails and is not retried.
+    - Children and the fork server ignore SIGINT and SIGTERM: a stop sent to the whole
+      process group (Ctrl-C, systemd, Kubernetes) is the worker's, which lets running
+      jobs finish. A child lost once the worker is stopping puts its job back in the
+      queue (its attempt not counted) instead of failing it.
     - Kwargs and results cross a pipe, so results must be picklable to reach plugins
       (others become ``None``); exceptions that cannot be pickled still fail the job
       with their full traceback.
     """
 
-    #: Seconds a child gets to exit after SIGTERM before it is killed outright.
-    termination_grace: float = 1.0
+    capabilities = (
+        Executor.Capability.SYNC_JOBS
+        | Executor.Capability.ASYNC_JOBS
+        | Executor.Capability.CANCELLATION
+        | Executor.Capability.AUTOMATIC_TIME_LIMITS
+    )
     #: Seconds an idle child gets to exit when asked, at shutdown.
     stop_timeout: float = 5.0
 
@@ -95,6 +105,13 @@ class ProcessExecutor(Executor):
         return cpu_count()
 
     @classmethod
+    def get_capabilities(cls) -> Executor.Capability:
+        """Memory limits need ``RLIMIT_AS`` (not on Windows)."""
+        if resource is not None and hasattr(resource, "RLIMIT_AS"):
+            return cls.capabilities | Executor.Capability.MEMORY_LIMITS
+        return cls.capabilities
+
+    @classmethod
     def on_initialize_worker(cls) -> None:
         """Runs once in each new child before it takes jobs; override to set up state.
 
@@ -108,7 +125,8 @@ class ProcessExecutor(Executor):
 
     # -- the pool -------------------------------------------------------------------------
     def _spawn(self) -> ChildHandle:
-        child = ChildHandle(self.context, type(self).on_initialize_worker)
+        cls = type(self)
+        child = ChildHandle(self.context, cls.prepare_job_for_execution, cls.on_initialize_worker)
         self.children.add(child)
         child.exited.add_done_callback(lambda _: self._forget(child))
         return child
@@ -133,7 +151,7 @@ class ProcessExecutor(Executor):
         if limit and child.jobs_run >= limit:
             child.doomed = True
         if child.busy:  # its job was abandoned mid-run (the task was cancelled)
-            self._in_background(child.kill(self.termination_grace))
+            self._in_background(child.kill())
             self._replenish()
         elif self.closing or child.doomed:
             self._in_background(child.stop(self.stop_timeout))
@@ -159,6 +177,7 @@ class ProcessExecutor(Executor):
 
     async def _run(self, job: QueuedJob) -> None:
         exc: BaseException | None = None
+        lost: ChildExitedError | None = None
         result: Any = None
         child: ChildHandle | None = None
         try:
@@ -167,11 +186,12 @@ class ProcessExecutor(Executor):
             await child.ready
             if job.id in self.cancelled:
                 raise ChildExitedError("cancelled before it started")
+            job = job.start_time_limit()  # the child sees the deadline it is held to
             reply = child.submit(job)
             limit = job.limit(Limit.Type.TIME)
-            await asyncio.wait({reply}, timeout=limit.value if limit else None)
+            await asyncio.wait({reply}, timeout=job.time_remaining)
             if not reply.done():
-                await child.kill(self.termination_grace)
+                await child.kill()
                 if not reply.done() or reply.exception() is not None:
                     assert limit is not None
                     raise time_limit_error(limit.value)
@@ -183,11 +203,12 @@ class ProcessExecutor(Executor):
             else:
                 exc = value
         except ChildExitedError as error:
-            exc = (
-                JobCancelledError("Job was cancelled while running; its process was stopped.")
-                if job.id in self.cancelled
-                else error
-            )
+            if job.id in self.cancelled:
+                exc = JobCancelledError("Job was cancelled while running; its process was stopped.")
+            elif self.stopping:
+                lost = error
+            else:
+                exc = error
         except Exception as error:  # e.g. the child could not be started at all
             exc = error
         finally:
@@ -196,14 +217,24 @@ class ProcessExecutor(Executor):
             self.cancelled.discard(job.id)
             if child is not None:
                 self._release(child)
-        await self.finished(job, exc=exc, result=result)
+        if lost is not None:
+            log.warning(
+                "Job %s was interrupted while the worker stopped (%s); it goes back to "
+                "queue %r without using an attempt.",
+                job.id,
+                lost,
+                self.queue.name,
+            )
+            await self.interrupted(job)
+        else:
+            await self.finished(job, exc=exc, result=result)
 
     async def cancel(self, ref: Reference) -> bool:
         child = self.running_on.get(ref.identifier)
         if child is None or ref.identifier not in self.jobs:
             return False
         self.cancelled.add(ref.identifier)
-        self._in_background(child.kill(self.termination_grace))
+        self._in_background(child.kill())
         return True
 
     async def shutdown(self, interrupted: list[QueuedJob]) -> None:
@@ -213,7 +244,7 @@ class ProcessExecutor(Executor):
         for job in interrupted:
             child = self.running_on.get(job.id)
             if child is not None:
-                self._in_background(child.kill(self.termination_grace))
+                self._in_background(child.kill())
         for child in list(self.children):
             if not child.busy:
                 self._in_background(child.stop(self.stop_timeout))

@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from chancy.errors import ConfigurationError
+from chancy.executors.base import Executor
 from chancy.executors.thread import ThreadedExecutor
 
 __all__ = ["SubInterpreterExecutor", "interpreter_pool_class"]
@@ -40,10 +41,16 @@ class SubInterpreterExecutor(ThreadedExecutor):
     ``min(32, cpus + 4)``), each on its own thread.
 
     Jobs and their results cross interpreters by pickling, and extension modules that
-    don't support sub-interpreters cannot be imported there. TIME limits and
-    cancellation are cooperative, as with :class:`ThreadedExecutor`; MEMORY limits are
-    not supported.
+    don't support sub-interpreters cannot be imported there. TIME limits are cooperative
+    (the job must call ``checkpoint()`` on its ``QueuedJob`` parameter) and a cancelled
+    job's thread runs on, as with :class:`ThreadedExecutor`; MEMORY limits are refused.
     """
+
+    capabilities = (
+        Executor.Capability.SYNC_JOBS
+        | Executor.Capability.ASYNC_JOBS
+        | Executor.Capability.COOPERATIVE_TIME_LIMITS
+    )
 
     def __init__(self, worker: Any, queue: Any) -> None:
         if interpreter_pool_class() is None:

@@ -1,11 +1,13 @@
 """Run jobs in a thread pool: for blocking I/O in sync code that is safe to share a process.
 
-Threads cannot be interrupted, so TIME limits and cancellation are cooperative here: the
-job's outcome is reported at once (it fails with ``TimeoutError`` at its deadline, or as
-cancelled), but its thread runs on until the function returns. Until then the thread
-keeps its slot, so the queue's concurrency is never exceeded; the slot frees silently
-and the producer sees it on its next poll. Use the process executor when jobs must
-really stop.
+Threads cannot be interrupted, so TIME limits are cooperative here: a time-limited job
+must take a ``QueuedJob`` parameter and call its ``checkpoint()``, which raises
+``TimeoutError`` once the deadline has passed (a job without one is refused with a
+``ValueError``). The job's outcome is reported at its deadline (or at once when it is
+cancelled) either way, but its thread runs on until the function returns or
+checkpoints. Until then the thread keeps its slot, so the queue's concurrency is never
+exceeded; the slot frees silently and the producer sees it on its next poll. Use the
+process executor when jobs must really stop.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import logging
 from typing import Any
 
 from chancy.executors.base import Executor, JobCancelledError, cpu_count
-from chancy.executors.calling import call_blocking, prepare, time_limit_error
+from chancy.executors.calling import call_blocking, time_limit_error
 from chancy.job import Limit, QueuedJob, Reference
 
 __all__ = ["ThreadedExecutor", "run_job"]
@@ -26,26 +28,39 @@ __all__ = ["ThreadedExecutor", "run_job"]
 log = logging.getLogger("chancy.executors")
 
 
-def run_job(job: QueuedJob) -> tuple[Any, dict[str, Any]]:
-    """Run ``job`` to completion in the calling thread; returns (result, meta).
+def run_job(executor: type[Executor], job: QueuedJob) -> tuple[Any, dict[str, Any]]:
+    """Run ``job`` to completion in the calling thread as ``executor`` would; returns
+    (result, meta).
 
-    Async functions get a fresh event loop for the job. Returning meta lets executors
-    whose jobs run on a copy of the job (sub-interpreters) carry its changes back.
+    Async functions get a fresh event loop for the job. A run that ends past its TIME
+    limit timed out all the same (the job's checkpoints may have been too far apart).
+    Returning meta lets executors whose jobs run on a copy of the job (sub-interpreters)
+    carry its changes back.
     """
-    func, kwargs = prepare(job)
-    return call_blocking(func, kwargs), job.meta
+    job, func, kwargs = executor.prepare_job_for_execution(job)
+    result = call_blocking(func, kwargs)
+    job.checkpoint()
+    return result, job.meta
 
 
 class ThreadedExecutor(Executor):
     """Each job runs in a thread of a :class:`~concurrent.futures.ThreadPoolExecutor` of
     ``concurrency`` threads (default ``min(32, cpus + 4)``).
 
-    MEMORY limits are not applied: threads share the worker's memory.
+    MEMORY limits are refused: threads share the worker's memory. TIME limits are
+    cooperative (see the module docs), and a cancelled job is reported at once while its
+    thread runs on.
 
     At shutdown, jobs still running are put back in the queue; their threads cannot be
     stopped, so they finish in the background with their outcome discarded, and the
     process waits for them before it exits.
     """
+
+    capabilities = (
+        Executor.Capability.SYNC_JOBS
+        | Executor.Capability.ASYNC_JOBS
+        | Executor.Capability.COOPERATIVE_TIME_LIMITS
+    )
 
     #: Whether the outcome at a deadline says the job was interrupted (threads: no).
     interrupts_at_deadline = False
@@ -69,13 +84,14 @@ class ThreadedExecutor(Executor):
 
     def submit(self, job: QueuedJob) -> asyncio.Future[tuple[Any, dict[str, Any]]]:
         """Start the pool work for ``job``: a future of ``(result, meta)``."""
-        return asyncio.get_running_loop().run_in_executor(self.pool, run_job, job)
+        return asyncio.get_running_loop().run_in_executor(self.pool, run_job, type(self), job)
 
     def __len__(self) -> int:
         # Jobs reported at a deadline or cancelled still occupy their thread.
         return len(self.jobs.keys() | self.calls.keys())
 
     def start(self, job: QueuedJob) -> None:
+        job = job.start_time_limit()  # the same deadline for the thread and for _run
         call = self.submit(job)
         self.calls[job.id] = call
         call.add_done_callback(lambda _: self.calls.pop(job.id, None))
@@ -91,7 +107,7 @@ class ThreadedExecutor(Executor):
         try:
             await asyncio.wait(
                 {call, interrupt},
-                timeout=limit.value if limit else None,
+                timeout=job.time_remaining,
                 return_when=asyncio.FIRST_COMPLETED,
             )
             if call.done():

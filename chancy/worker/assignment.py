@@ -16,7 +16,6 @@ import dataclasses
 import re
 from typing import TYPE_CHECKING
 
-from chancy.backoff import Backoff
 from chancy.db.statements import queues as queues_sql
 from chancy.queue import Queue
 from chancy.worker.producer import Producer
@@ -57,7 +56,7 @@ class QueueAssignment:
         return queues
 
     async def watch(self) -> None:
-        backoff = Backoff()
+        backoff = self.worker.database_retry("Loading queues")
         while True:
             self.changed.clear()
             try:
@@ -66,8 +65,7 @@ class QueueAssignment:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self.worker.log.warning("Could not load queues (%s); retrying.", exc)
-                await backoff.sleep()
+                await backoff.wait(exc)
                 continue
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
             # cancellation that lands as the event is set, and stop() then hangs.
@@ -109,7 +107,7 @@ class QueueAssignment:
             self.worker.queues_changed()
 
     async def _reconcile(self, queues: list[Queue]) -> None:
-        wanted = {q.name: q for q in queues if self._serves(q)}
+        wanted = {q.name: self._local(q) for q in queues if self._serves(q)}
         for name, producer in list(self.producers.items()):
             if producer.task is not None and producer.task.done():
                 del self.producers[name]
@@ -155,7 +153,10 @@ class QueueAssignment:
             await producer.run()
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
+            if producer.retry.exhausted:  # backoff_max_retries ran out: the worker stops
+                self.worker.loop_failed(f"queue {producer.queue.name!r}", exc)
+                return
             # Not restarted at once: a queue that cannot start (say, a bad executor path)
             # would spin. The next regular queue check starts it again.
             self.worker.log.exception(

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from chancy.backoff import Backoff
+from chancy.backoff import DatabaseRetry
 from chancy.db.models import Models
 from chancy.db.statements.jobs import build_complete, outcome_row
 from chancy.job import QueuedJob
@@ -37,6 +37,7 @@ class Completer:
         interval: float = 0.05,
         batch_size: int = 1000,
         max_backlog: int = 10_000,
+        retry: DatabaseRetry | None = None,
     ) -> None:
         self.engine = engine
         self.models = models
@@ -45,6 +46,7 @@ class Completer:
         self.interval = interval
         self.batch_size = batch_size
         self.max_backlog = max_backlog
+        self.retry = retry or DatabaseRetry("Saving job outcomes", log=log, initial=0.5, maximum=30)
         self._pending: list[Outcome] = []
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()
@@ -71,7 +73,7 @@ class Completer:
         Closing (rather than cancelling) ends the loop between flushes, so a write is
         never cut off between its commit and its ``after_flush`` hooks.
         """
-        backoff = Backoff()
+        backoff = self.retry
         while not self._closing:
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
             # cancellation that lands as the event is set.
@@ -84,10 +86,9 @@ class Completer:
                 backoff.reset()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                self.log.exception("Could not save job outcomes; will retry.")
-                if not self._closing:
-                    await backoff.sleep()
+            except Exception as exc:
+                if not self._closing:  # else the final flush retries
+                    await backoff.wait(exc)
 
     def close(self) -> None:
         """Ask :meth:`run` to return after its current flush."""

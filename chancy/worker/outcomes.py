@@ -38,17 +38,20 @@ def format_error(exc: BaseException) -> str:
 def after_run(job: QueuedJob, exc: BaseException | None) -> QueuedJob:
     """Succeeded, or failed with an error entry: ``retrying`` while attempts remain.
 
-    The attempt was counted when the job was claimed, so ``job.attempts`` already
-    includes this run; error entries number attempts from zero.
+    As upstream, an attempt is counted when its run ends: a running job's ``attempts``
+    is the number of runs before this one, which is also this run's (zero-based)
+    number in its error entry.
     """
+    attempts = job.attempts + 1
     if exc is None:
-        return evolve(job, state=State.SUCCEEDED, completed_at=_now())
-    entry: ErrorT = {"attempt": max(job.attempts - 1, 0), "traceback": format_error(exc)}
-    out_of_attempts = job.attempts >= job.max_attempts or not retryable(exc)
+        return evolve(job, state=State.SUCCEEDED, completed_at=_now(), attempts=attempts)
+    entry: ErrorT = {"attempt": job.attempts, "traceback": format_error(exc)}
+    out_of_attempts = attempts >= job.max_attempts or not retryable(exc)
     return evolve(
         job,
         state=State.FAILED if out_of_attempts else State.RETRYING,
         completed_at=_now() if out_of_attempts else None,
+        attempts=attempts,
         errors=[*job.errors, entry],
     )
 
@@ -59,8 +62,8 @@ def retryable(exc: BaseException) -> bool:
 
 
 def requeued(job: QueuedJob) -> QueuedJob:
-    """Back to ``pending`` with the attempt returned: it was interrupted, not failed."""
-    return evolve(job, state=State.PENDING, attempts=max(job.attempts - 1, 0), started_at=None)
+    """Back to ``pending``, the attempt uncounted: it was interrupted, not failed."""
+    return evolve(job, state=State.PENDING, started_at=None)
 
 
 @dataclasses.dataclass(frozen=True)

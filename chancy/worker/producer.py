@@ -14,7 +14,6 @@ import datetime as dt
 import time
 from typing import TYPE_CHECKING, Any
 
-from chancy.backoff import Backoff
 from chancy.db.statements import jobs as jobs_sql
 from chancy.db.statements import queues as queues_sql
 from chancy.executors.base import Executor
@@ -38,6 +37,12 @@ class Producer:
         self.retiring = False
         self._last_claim_full = False
         self.task: asyncio.Task[None] | None = None
+        self.retry = worker.database_retry(f"Claiming from queue {queue.name!r}")
+
+    @property
+    def may_claim(self) -> bool:
+        """False from the instant the queue retires or the worker begins to stop."""
+        return not (self.retiring or self.worker.shutdown_event.is_set())
 
     def make_executor(self, queue: Queue) -> Executor:
         try:
@@ -60,7 +65,7 @@ class Producer:
                 await self._serve(executor)
             finally:
                 await executor.stop()
-            if self.replacement is None or self.retiring:
+            if self.replacement is None or not self.may_claim:
                 # Gone from the worker before anyone hears it was removed.
                 self.executor = None
                 self.worker.assignment.forget(self)
@@ -70,7 +75,7 @@ class Producer:
             await hub.emit("worker.queue.updated", body | {"queue": self.queue})
 
     async def _serve(self, executor: Executor) -> None:
-        backoff = Backoff()
+        backoff = self.retry
         while True:
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
             # cancellation that lands as the event is set.
@@ -78,7 +83,7 @@ class Producer:
                 async with asyncio.timeout(self._next_poll()):
                     await self.wake.wait()
             self.wake.clear()
-            if self.retiring or self.replacement is not None:
+            if not self.may_claim or self.replacement is not None:
                 if len(executor) == 0:
                     return
                 continue  # draining: each completion wakes us to check again
@@ -97,10 +102,7 @@ class Producer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self.worker.log.warning(
-                    "Could not claim jobs from queue %r (%s); retrying.", self.queue.name, exc
-                )
-                await backoff.sleep()
+                await backoff.wait(exc)
                 self.wake.set()
                 continue
             self._last_claim_full = len(jobs) == free
@@ -142,6 +144,8 @@ class Producer:
         }
         if not (queue.rate_limit and queue.rate_limit_window):
             async with self.worker.engine.connect() as conn:
+                if not self.may_claim:  # stop began while a connection was checked out
+                    return []
                 rows = (await conn.execute(jobs_sql.build_fetch(models), params)).all()
                 await conn.commit()
             return [jobs_sql.row_to_job(row) for row in rows]
@@ -152,7 +156,7 @@ class Producer:
                 await conn.execute(queues_sql.build_take_window(models, queue.name, window))
             ).scalar_one()
             params["fetch_limit"] = min(up_to, queue.rate_limit - used)
-            if params["fetch_limit"] <= 0:
+            if params["fetch_limit"] <= 0 or not self.may_claim:
                 return []
             rows = (await conn.execute(jobs_sql.build_fetch(models), params)).all()
             if rows:
@@ -164,7 +168,7 @@ class Producer:
         if (
             self.queue.eager_polling
             or self._last_claim_full
-            or self.retiring
+            or not self.may_claim
             or self.replacement is not None
         ):
             self.wake.set()

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING
 
-from chancy.backoff import Backoff
 from chancy.db.statements import workers as workers_sql
 
 if TYPE_CHECKING:
@@ -50,7 +49,7 @@ class Registry:
             self.wake.set()
 
     async def run(self) -> None:
-        backoff = Backoff()
+        backoff = self.worker.database_retry("Heartbeat")
         while True:
             try:
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
@@ -64,9 +63,8 @@ class Registry:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self.worker.log.warning("Heartbeat failed (%s); retrying.", exc)
                 self.wake.set()
-                await backoff.sleep()
+                await backoff.wait(exc)
 
     async def deregister(self) -> None:
         """Remove the row of a worker that stops cleanly (best effort)."""

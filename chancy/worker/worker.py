@@ -18,8 +18,9 @@ from collections.abc import Coroutine, Iterable, Iterator
 from typing import Any
 
 import chancy.worker.outcomes as outcomes
+import chancy.worker.shutdown as shutdown
 from chancy.app import Chancy
-from chancy.backoff import Backoff
+from chancy.backoff import Backoff, DatabaseRetry
 from chancy.db.listener import Listener
 from chancy.errors import MigrationsNeededError, PluginDependencyError
 from chancy.executors.base import Executor
@@ -42,7 +43,11 @@ class Worker:
             await worker.wait_for_shutdown()
 
     ``shutdown_timeout`` bounds how long :meth:`stop` lets running jobs finish before it
-    interrupts them and puts them back in their queue. Beyond upstream's parameters,
+    interrupts them and puts them back in their queue. The claim, queue, heartbeat,
+    outcome and notification loops retry database errors with capped exponential
+    backoff: from ``backoff_initial`` seconds doubling up to ``backoff_max``; with
+    ``backoff_max_retries`` set, the failure after that many consecutive retries stops
+    the worker and :meth:`wait_for_shutdown` raises it. Beyond upstream's parameters,
     ``queues`` restricts the worker to the named queues and ``concurrency`` overrides
     the per-worker slots of every queue it serves.
     """
@@ -58,9 +63,17 @@ class Worker:
         shutdown_timeout: float = 30,
         tags: set[str] | None = None,
         register_signal_handlers: bool = True,
+        backoff_initial: float = 1.0,
+        backoff_max: float = 60.0,
+        backoff_max_retries: int | None = None,
         queues: Iterable[str] | None = None,
         concurrency: int | None = None,
     ) -> None:
+        DatabaseRetry.check_settings(backoff_initial, backoff_max, backoff_max_retries)
+        if concurrency is not None and (type(concurrency) is not int or concurrency < 1):
+            raise ValueError(
+                f"Worker concurrency must be 1 or more (or None), got {concurrency!r}."
+            )
         self.chancy = chancy
         self.worker_id = worker_id or str(uuid.uuid4())
         self.heartbeat_poll_interval = heartbeat_poll_interval
@@ -73,6 +86,9 @@ class Worker:
         self.queues = set(queues) if queues is not None else None
         #: Per-worker slots for every served queue, overriding each queue's concurrency.
         self.concurrency = concurrency
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.backoff_max_retries = backoff_max_retries
         self.log = chancy.log
         self.hub = Hub()
         self.is_leader = asyncio.Event()
@@ -81,7 +97,11 @@ class Worker:
         #: Autocommit engine for claims and completions (see make_worker_engine).
         self.engine = chancy.make_worker_engine()
         self.completer = Completer(
-            self.engine, chancy.models, log=self.log, after_flush=self._after_flush
+            self.engine,
+            chancy.models,
+            log=self.log,
+            after_flush=self._after_flush,
+            retry=self.database_retry("Saving job outcomes"),
         )
         self.listener: Listener | None = None
         self.assignment = QueueAssignment(self)
@@ -93,6 +113,9 @@ class Worker:
         self._stop_task: asyncio.Task[bool] | None = None
         self._stopped = asyncio.Event()
         self._signals = 0
+        self._accepting_updates = True
+        #: The error a loop gave up on (backoff_max_retries); wait_for_shutdown raises it.
+        self._failure: BaseException | None = None
 
     # -- the container protocol over the queues this worker serves -------------------
     def __iter__(self) -> Iterator[Queue]:
@@ -166,6 +189,7 @@ class Worker:
                 self.hub.emit,
                 log=self.log,
                 on_reconnect=self._wake_all,
+                retry=self.database_retry("Notification listener"),
             )
             self._spawn("listener", self.listener.run())
             with contextlib.suppress(TimeoutError):
@@ -188,13 +212,39 @@ class Worker:
     def _spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=f"chancy:{name}")
         self._tasks[name] = task
+        task.add_done_callback(self._loop_ended)
         return task
 
+    def _loop_ended(self, task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self.loop_failed(task.get_name(), task.exception())  # type: ignore[arg-type]
+
+    def loop_failed(self, name: str, exc: BaseException) -> None:
+        """A loop gave up (its retries ran out): stop the worker and report ``exc``."""
+        if self._failure is None:
+            self._failure = exc
+        self.log.error("Worker loop %s stopped (%s); stopping the worker.", name, exc)
+        if self._stop_task is None:
+            asyncio.ensure_future(self.stop())
+
+    def database_retry(self, name: str) -> DatabaseRetry:
+        """Fresh backoff state for one database loop, with this worker's settings."""
+        return DatabaseRetry(
+            name,
+            log=self.log,
+            initial=self.backoff_initial,
+            maximum=self.backoff_max,
+            max_retries=self.backoff_max_retries,
+        )
+
     async def wait_for_shutdown(self) -> None:
-        """Wait until the worker has stopped (by :meth:`stop` or a signal)."""
+        """Wait until the worker has stopped (by :meth:`stop`, a signal, or a loop that
+        gave up, whose error is raised here)."""
         await self._stopped.wait()
         if self._stop_task is not None:
             await self._stop_task
+        if self._failure is not None:
+            raise self._failure
 
     async def stop(self, *, timeout: float | None = None) -> bool:
         """Stop claiming, let running jobs finish (up to ``shutdown_timeout``), then
@@ -202,31 +252,40 @@ class Worker:
 
         Returns True when every job finished in time. Safe to call more than once.
         """
+        self._stop_claiming()
         if self._stop_task is None:
             self._stop_task = asyncio.create_task(self._stop(timeout), name="chancy:stop")
         return await asyncio.shield(self._stop_task)
 
-    async def _stop(self, timeout: float | None) -> bool:
+    def _stop_claiming(self) -> None:
+        """The moment a stop begins (synchronously, before any await): no producer claims
+        again, and each wakes to drain."""
         self.shutdown_event.set()
-        await self._cancel_task("queues")
         for producer in self._producers.values():
             producer.retiring = True
             producer.wake.set()
+
+    async def _stop(self, timeout: float | None) -> bool:
+        await self._cancel_task("queues")
+        self._stop_claiming()  # producers the queue watcher started meanwhile
         waiting = [p.task for p in self._producers.values() if p.task is not None]
-        clean = await self._drain(waiting, self.shutdown_timeout if timeout is None else timeout)
+        clean = await shutdown.drain(
+            waiting, self.shutdown_timeout if timeout is None else timeout, self._force
+        )
         for producer in list(self._producers.values()):
             if producer.executor is not None:
                 for job in await producer.executor.stop():
-                    await self.completer.put(
-                        outcomes.Outcome(outcomes.requeued(job), len(job.errors))
-                    )
+                    await self.job_interrupted(producer.executor, job)
             producer.wake.set()
         await asyncio.gather(*waiting, return_exceptions=True)
         for name in [n for n in self._tasks if n.startswith("plugin:")]:
             await self._cancel_task(name)
         await self.hooks.call("on_worker_stopped", worker=self)
-        await self._close_completer()
-        await self._final_flush()
+        # Whatever queue_update accepted until now is in the final flush; later calls
+        # return False.
+        self._accepting_updates = False
+        await shutdown.close_completer(self.completer, self._tasks.pop("completer", None))
+        await shutdown.final_flush(self.completer, self.log)
         for name in ("heartbeat", "listener"):
             await self._cancel_task(name)
         await self.registry.deregister()
@@ -236,41 +295,6 @@ class Worker:
         )
         self._stopped.set()
         return clean
-
-    async def _drain(self, tasks: list[asyncio.Task[Any]], timeout: float) -> bool:
-        if not tasks:
-            return True
-        gathered = asyncio.ensure_future(asyncio.gather(*tasks, return_exceptions=True))
-        forced = asyncio.ensure_future(self._force.wait())
-        done, _ = await asyncio.wait(
-            {gathered, forced}, timeout=timeout, return_when="FIRST_COMPLETED"
-        )
-        forced.cancel()
-        return gathered in done
-
-    async def _close_completer(self) -> None:
-        """Let the completer's loop finish its flush in progress, then end it."""
-        task = self._tasks.pop("completer", None)
-        self.completer.close()
-        if task is not None and not task.done():
-            done, _ = await asyncio.wait({task}, timeout=5)
-            if not done:  # stuck on an unreachable database: the final flush retries
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-
-    async def _final_flush(self) -> None:
-        backoff = Backoff(maximum=2)
-        for _ in range(5):
-            try:
-                await self.completer.flush()
-                return
-            except Exception as exc:
-                self.log.warning("Final flush of job outcomes failed (%s); retrying.", exc)
-                await backoff.sleep()
-        self.log.error(
-            "Gave up saving %d job outcomes; Recovery will retry them.", len(self.completer)
-        )
 
     async def _cancel_task(self, name: str) -> None:
         task = self._tasks.pop(name, None)
@@ -289,6 +313,7 @@ class Worker:
         self._signals += 1
         if self._signals == 1:
             self.log.info("Received %s: finishing running jobs, then stopping.", sig.name)
+            self._stop_claiming()
             asyncio.ensure_future(self.stop())
         else:
             self.log.warning("Received %s again: interrupting running jobs now.", sig.name)
@@ -309,9 +334,39 @@ class Worker:
         if producer is not None:
             producer.job_done()
 
-    async def queue_update(self, job: QueuedJob) -> None:
-        """Queue a job's new state for the next batched write (upstream compatibility)."""
-        await self.completer.put(outcomes.Outcome(job, 0))
+    async def job_interrupted(self, executor: Executor, job: QueuedJob) -> None:
+        """Put back a job this worker's stopping cut short: its attempt is not used."""
+        await self.completer.put(outcomes.Outcome(outcomes.requeued(job), len(job.errors)))
+        producer = self._producers.get(executor.queue.name)
+        if producer is not None:
+            producer.job_done()
+
+    async def queue_update(self, update: QueuedJob) -> bool:
+        """Queue a running job's new state (say, progress in its ``meta``) for the next
+        batched write; :meth:`flush` writes it now.
+
+        As every outcome, it applies only while the job still runs under the same claim.
+        An update that leaves the job ``running`` keeps its claim, and error entries
+        already stored are not written again. Returns False, writing nothing, once
+        :meth:`stop` has stopped accepting updates.
+        """
+        if not self._accepting_updates:
+            return False
+        await self.completer.put(outcomes.Outcome(update, self._stored_errors(update)))
+        return True
+
+    def _stored_errors(self, job: QueuedJob) -> int:
+        """How many of ``job.errors`` the database holds: the claimed copy's count (the
+        claim read them), or all of them for a job not running here."""
+        for executor in self.executors.values():
+            running = executor.running(job.reference)
+            if running is not None and running.claim_id == job.claim_id:
+                return min(len(running.errors), len(job.errors))
+        return len(job.errors)
+
+    async def flush(self) -> int:
+        """Write every pending job update now; returns how many were applied."""
+        return await self.completer.flush()
 
     async def _after_flush(self, jobs: list[QueuedJob]) -> None:
         if self.hooks.implemented("on_job_updated"):

@@ -12,6 +12,7 @@ import sys
 import textwrap
 import uuid
 
+import pytest
 import sqlalchemy as sa
 
 from chancy import Chancy, Queue, QueuedJob, Reference
@@ -53,16 +54,17 @@ async def test_a_lost_workers_job_runs_again_and_its_late_result_is_ignored(dsn:
         [ref] = await push_all(app, [job("ok", queue="work", max_attempts=3)])
         # A worker that claimed the job and vanished without ever leaving a registry row.
         [lost] = await claim_as(app, "ghost", "work")
-        assert lost.state == "running" and lost.attempts == 1
+        assert lost.state == "running" and lost.attempts == 0  # counted when a run ends
 
         async with started(app) as worker:
             recovered = asyncio.ensure_future(worker.hub.wait_for("job.recovered", timeout=5))
             done = await app.wait_for_job(ref, interval=0.05, timeout=5)
             events = await recovered
         assert done is not None and done.state == "succeeded"
-        assert done.attempts == 2  # the lost run counted
+        assert done.attempts == 1  # the lost run was given back: one run counted
         assert [e["attempt"] for e in done.errors] == [0]
         assert "ghost" in done.errors[0]["traceback"]
+        assert done.errors[0]["lost_worker"] == "ghost"
         assert events and events[0].body == {"j": str(ref.identifier), "c": str(lost.claim_id)}
         # The ghost's completer wakes up and reports failure under its old claim: ignored.
         assert await complete_late(app, lost, "failed") == 0
@@ -84,25 +86,54 @@ async def test_only_jobs_of_dead_or_expired_workers_are_recovered(chancy: Chancy
     for row in (expired, missing):
         assert row.state == "retrying"
         assert row.claim_id is None and row.taken_by is None and row.started_at is None
-        assert row.completed_at is None and row.attempts == 1
+        assert row.completed_at is None and row.attempts == 0
         assert "WorkerLost" in row.errors[0]["traceback"]
     # Nothing left to do: a second pass recovers nothing.
     assert await Recovery(grace=0).recover(worker, chancy) == 0
 
 
-async def test_a_job_out_of_attempts_ends_failed_instead_of_looping(chancy: Chancy) -> None:
-    [ref] = await push_all(chancy, [job("ok", queue="q", max_attempts=2)])
+async def test_a_lost_run_is_given_back_even_with_one_attempt(chancy: Chancy) -> None:
+    """Upstream gives the interrupted attempt back: a max_attempts=1 job runs again."""
+    [ref] = await push_all(chancy, [job("ok", queue="q")])  # max_attempts=1
     worker = Worker(chancy, register_signal_handlers=False)
-    recovery = Recovery(grace=0)
-    # It crashes its worker on every attempt.
-    for _ in range(2):
-        [claimed] = await claim_as(chancy, f"doomed-{uuid.uuid4()}", "q")
+    await claim_as(chancy, "killed", "q")
+    assert await Recovery(grace=0).recover(worker, chancy) == 1
+    row = (await rows(chancy, [ref]))[ref.identifier]
+    assert (row.state, row.attempts, row.completed_at) == ("retrying", 0, None)
+    assert row.errors == [
+        {"attempt": 0, "traceback": row.errors[0]["traceback"], "lost_worker": "killed"}
+    ]
+    [again] = await claim_as(chancy, "next", "q")
+    assert again.id == ref.identifier
+
+
+async def test_a_job_that_keeps_losing_its_worker_fails_after_max_rescues(
+    chancy: Chancy,
+) -> None:
+    [ref] = await push_all(chancy, [job("ok", queue="q", max_attempts=5)])
+    worker = Worker(chancy, register_signal_handlers=False)
+    recovery = Recovery(grace=0, max_rescues=2)
+    lost = [f"doomed-{i}-{uuid.uuid4().hex[:6]}" for i in range(3)]
+    for worker_id in lost:  # it crashes every worker it runs on
+        [claimed] = await claim_as(chancy, worker_id, "q")
+        assert claimed.attempts == 0
         assert await recovery.recover(worker, chancy) == 1
     row = (await rows(chancy, [ref]))[ref.identifier]
-    assert row.state == "failed" and row.attempts == 2 and row.completed_at is not None
-    assert [e["attempt"] for e in row.errors] == [0, 1]
-    assert claimed.taken_by in row.errors[1]["traceback"]
+    assert row.state == "failed" and row.completed_at is not None
+    assert row.attempts == 1  # the last lost run, the one that ended the job, counts
+    assert [e["lost_worker"] for e in row.errors] == lost
+    assert [e["attempt"] for e in row.errors] == [0, 0, 0]
+    final = row.errors[-1]["traceback"]
+    assert "lost 3 times" in final and "max_rescues=2" in final
+    assert all(worker_id in final for worker_id in lost)
     assert await claim_as(chancy, "anyone", "q") == []
+
+
+def test_max_rescues_must_be_a_count() -> None:
+    for bad in (-1, 1.5, True, "3"):
+        with pytest.raises(ValueError, match="max_rescues"):
+            Recovery(max_rescues=bad)  # type: ignore[arg-type]
+    assert Recovery().max_rescues == 3
 
 
 async def test_recent_claims_get_a_grace_period(chancy: Chancy) -> None:
@@ -171,7 +202,7 @@ async def test_a_sigkilled_workers_job_runs_on_another_worker(dsn: str) -> None:
     ) as app:
         await app.declare(Queue("default", executor=ASYNC))
         await app.declare(WORK)
-        [ref] = await push_all(app, [job("hang_first", queue="work", max_attempts=2)])
+        [ref] = await push_all(app, [job("hang_first", queue="work")])
         env = {**os.environ, "PYTHONPATH": os.getcwd()}
         proc = subprocess.Popen([sys.executable, "-c", RUN_WORKER, dsn, app.prefix], env=env)
         try:
@@ -184,5 +215,5 @@ async def test_a_sigkilled_workers_job_runs_on_another_worker(dsn: str) -> None:
                 proc.wait()
         async with started(app):
             done = await app.wait_for_job(ref, interval=0.05, timeout=10)
-        assert done is not None and done.state == "succeeded" and done.attempts == 2
+        assert done is not None and done.state == "succeeded" and done.attempts == 1
         assert "doomed" in done.errors[0]["traceback"]

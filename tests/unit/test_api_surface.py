@@ -228,3 +228,44 @@ def test_errors_module() -> None:
     assert issubclass(chancy.errors.ConfigurationError, ValueError)
     message = str(chancy.errors.MigrationsNeededError("x_"))
     assert "'x_'" in message and "migrate" in message
+
+
+def test_executor_capabilities_and_cooperative_time_limits() -> None:
+    """0.26's executor surface: Capability flags, the class-level queries on every
+    executor, and the QueuedJob side of cooperative TIME limits."""
+    import enum
+
+    from chancy.executors import Executor
+    from chancy.utils import import_string
+
+    assert issubclass(Executor.Capability, enum.IntFlag)
+    assert [c.name for c in Executor.Capability if c] == [
+        "SYNC_JOBS",
+        "ASYNC_JOBS",
+        "CANCELLATION",
+        "AUTOMATIC_TIME_LIMITS",
+        "COOPERATIVE_TIME_LIMITS",
+        "MEMORY_LIMITS",
+    ]
+    for path in Chancy.Executor:
+        executor = import_string(path.value)
+        for name in ("get_capabilities", "supports", "prepare_job_for_execution"):
+            assert inspect.ismethod(getattr(executor, name)), (path, name)  # classmethods
+    assert isinstance(chancy.QueuedJob.time_remaining, property)
+    assert callable(chancy.QueuedJob.checkpoint)
+
+
+def test_worker_has_upstreams_026_members() -> None:
+    from chancy.worker import Worker
+
+    params = inspect.signature(Worker).parameters
+    for name, default in (
+        ("backoff_initial", 1.0),
+        ("backoff_max", 60.0),
+        ("backoff_max_retries", None),
+    ):
+        assert params[name].kind == KW and params[name].default == default, name
+    for name in ("queue_update", "flush"):
+        assert inspect.iscoroutinefunction(getattr(Worker, name)), name
+    assert not inspect.iscoroutinefunction(Worker.database_retry)
+    assert list(inspect.signature(Worker.queue_update).parameters) == ["self", "update"]

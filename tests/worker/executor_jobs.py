@@ -109,3 +109,47 @@ def noop() -> None:
 
 async def async_noop() -> None:
     return None
+
+
+def record(dsn: str, table: str, job_id: object, kind: str) -> None:
+    """Insert a ``(job_id, kind, pid, at)`` row into ``table`` on a short connection."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("INSERT INTO {} (job_id, kind, pid, at) VALUES (%s, %s, %s, %s)").format(
+                sql.Identifier(table)
+            ),
+            (job_id, kind, os.getpid(), time.time()),
+        )
+
+
+def recorded_sleep(dsn: str, table: str, seconds: float, *, job: QueuedJob) -> None:
+    """Records that it started, sleeps ``seconds``, then records that it finished."""
+    record(dsn, table, job.id, "start")
+    time.sleep(seconds)
+    record(dsn, table, job.id, "end")
+
+
+def touch_and_sleep_with_context(path: str, seconds: float, *, job: QueuedJob) -> str:
+    """``touch_and_sleep`` taking its job (so a cooperative TIME limit accepts it), and
+    never calling ``checkpoint()``: it records the time it had left when it started."""
+    Path(path).write_text(str(job.time_remaining))
+    time.sleep(seconds)
+    return "slept"
+
+
+def until_checkpoint_stops(path: str, *, job: QueuedJob) -> None:
+    """Loops on ``checkpoint()`` (recording ``time_remaining`` first) until it raises."""
+    Path(path).write_text(str(job.time_remaining))
+    while True:
+        time.sleep(0.02)
+        job.checkpoint()
+
+
+async def async_until_checkpoint_stops(path: str, *, job: QueuedJob) -> None:
+    Path(path).write_text(str(job.time_remaining))
+    while True:
+        await asyncio.sleep(0.02)
+        job.checkpoint()

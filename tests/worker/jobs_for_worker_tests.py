@@ -104,6 +104,13 @@ def takes_context(*, job: QueuedJob) -> int:
     return job.attempts
 
 
+async def note_attempts(*, job: QueuedJob) -> None:
+    """Records in its meta the ``attempts`` each run saw; fails on all but the last."""
+    job.meta["seen"] = [*job.meta.get("seen", []), job.attempts]
+    if len(job.meta["seen"]) < job.max_attempts:
+        raise RuntimeError("not yet")
+
+
 async def close_side_connections() -> None:
     """Close this loop's side-table connections (call before the loop ends)."""
     loop_id = id(asyncio.get_running_loop())

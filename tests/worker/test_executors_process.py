@@ -78,7 +78,7 @@ async def test_time_limit_kills_the_job_and_a_replacement_runs_the_next(
         done = await chancy.wait_for_job(following, interval=0.05, timeout=contract.WAIT)
     assert timed_out is not None and timed_out.state == "failed"
     assert (
-        "TimeoutError: Job exceeded its time limit of 1 seconds and was interrupted."
+        "TimeoutError: Job timed out. It exceeded its time limit of 1 seconds and was interrupted."
         in timed_out.errors[-1]["traceback"]
     )
     assert timed_out.completed_at is not None and timed_out.started_at is not None
@@ -111,7 +111,7 @@ async def test_cancelling_a_running_job_kills_it_and_it_is_not_retried(
         after = await contract.finish(chancy, Job.from_func(ej.whereabouts, queue="ex"))
         job = await chancy.get_job(ref)
     assert after.state == "succeeded" and after.meta["pid"] != pid
-    assert job is not None and job.state == "failed" and job.attempts == 1
+    assert job is not None and job.state == "failed" and job.attempts == 0  # as upstream
     assert len(job.errors) == 1 and "cancelled" in job.errors[0]["traceback"].lower()
 
 

@@ -71,6 +71,18 @@ async def test_max_attempts_counts_every_run(chancy: Chancy) -> None:
     assert job.completed_at is not None
 
 
+async def test_a_running_job_sees_the_attempts_completed_before_it(chancy: Chancy) -> None:
+    """Upstream's contract: ``job.attempts`` is 0 on the first run, 1 on the second..."""
+    ref = await chancy.push(Job.from_func(jobs.note_attempts, queue="seen", max_attempts=3))
+    queue = Queue("seen", executor=ASYNC, concurrency=1, polling_interval=0.1)
+    async with running_worker(chancy, queue):
+        job = await chancy.wait_for_job(ref, interval=0.05, timeout=10)
+    assert job.state == "succeeded"
+    assert job.meta["seen"] == [0, 1, 2]
+    assert job.attempts == 3
+    assert [e["attempt"] for e in job.errors] == [0, 1]
+
+
 async def test_paused_queue_claims_nothing_until_resumed(chancy: Chancy) -> None:
     paused = Queue("paused", executor=ASYNC, state=Queue.State.PAUSED, polling_interval=0.05)
     ref = await chancy.push(Job.from_func(jobs.note, queue="paused", kwargs={"label": "p"}))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable
@@ -226,6 +227,10 @@ class WorkerProcess:
     def signal(self, signum: int) -> None:
         self.proc.send_signal(signum)
 
+    def signal_group(self, signum: int) -> None:
+        """Signal the worker's whole process group (started with ``new_session=True``)."""
+        os.killpg(self.proc.pid, signum)
+
     async def finish(self, timeout: float) -> tuple[int, str]:
         """Wait for the process to exit; its return code and the rest of its stdout."""
         assert self.proc.stdout is not None
@@ -240,9 +245,14 @@ class WorkerProcess:
 
 @contextlib.asynccontextmanager
 async def worker_process(
-    app: Chancy, *, worker_id: str, shutdown_timeout: float = 30
+    app: Chancy, *, worker_id: str, shutdown_timeout: float = 30, new_session: bool = False
 ) -> AsyncIterator[WorkerProcess]:
-    """Start a worker process on ``app``'s prefix; it is killed if still running afterwards."""
+    """Start a worker process on ``app``'s prefix; it is killed if still running afterwards.
+
+    ``new_session`` makes it lead its own process group (which its fork server and
+    children join), so a test can signal the group as systemd or Ctrl-C would; the
+    whole group is killed afterwards.
+    """
     with tempfile.TemporaryFile() as err:
         proc = await asyncio.create_subprocess_exec(
             PYTHON,
@@ -257,11 +267,15 @@ async def worker_process(
             stderr=err,
             env=subprocess_env(),
             cwd=str(ROOT),
+            start_new_session=new_session,
         )
         child = WorkerProcess(proc, err)
         try:
             yield child
         finally:
+            if new_session:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
             if proc.returncode is None:
                 proc.kill()
                 await proc.wait()

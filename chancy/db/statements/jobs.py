@@ -26,8 +26,8 @@ def build_fetch(models: Models) -> sa.Update:
     The CTE locks candidates with SKIP LOCKED so concurrent workers claim disjoint rows
     and never wait on each other; it also fences LIMIT so a nested-loop plan cannot claim
     more. Highest priority first, then oldest (ids are time ordered). Each claim gets a
-    fresh ``claim_id`` and consumes an attempt up front, so a job that crashes its worker
-    runs out of attempts instead of looping forever.
+    fresh ``claim_id``. Attempts are counted when a run ends (as upstream), not here; a
+    job whose runs keep killing their worker is bounded by Recovery's ``max_rescues``.
     """
     t = models.Job.__table__
     locked = (
@@ -51,7 +51,6 @@ def build_fetch(models: Models) -> sa.Update:
             started_at=sa.func.now(),
             taken_by=sa.bindparam("fetch_worker"),
             claim_id=sa.func.gen_random_uuid(),
-            attempts=t.c.attempts + 1,
         )
         .returning(*t.c)
     )
@@ -103,7 +102,10 @@ def build_complete(models: Models) -> sa.Update:
             meta=sa.func.coalesce(v.c.meta, t.c.meta),
             scheduled_at=sa.func.coalesce(v.c.scheduled, t.c.scheduled_at),
             max_attempts=sa.func.coalesce(v.c.max_attempts, t.c.max_attempts),
-            claim_id=None,
+            # An update that leaves the job running (Worker.queue_update) keeps its claim.
+            claim_id=sa.case(
+                (v.c.state == sa.literal_column("'running'"), t.c.claim_id), else_=None
+            ),
         )
         .returning(t.c.id)
     )
@@ -151,7 +153,7 @@ def build_cancel(models: Models, ident: uuid.UUID) -> sa.Update:
     t = models.Job.__table__
     entry = sa.func.jsonb_build_object(
         "attempt",
-        sa.func.greatest(t.c.attempts - 1, 0),
+        t.c.attempts,
         "traceback",
         "Cancelled: the job was cancelled by Chancy.cancel_job() and will not be retried.",
     )

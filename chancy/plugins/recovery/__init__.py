@@ -21,11 +21,13 @@ class Recovery(Plugin):
     A worker is alive while its row in the workers table has not expired (it is
     renewed every ``heartbeat_poll_interval`` and expires ``heartbeat_timeout`` later).
     The leader checks every ``poll_interval`` seconds; each job it finds becomes
-    ``retrying`` again, or ``failed`` once its attempts are used up (attempts are
-    counted when a job is claimed, so a job that crashes every worker that runs it ends
-    instead of looping). Either way an error entry records the lost worker, and the
-    lost run's claim is revoked: if that worker is somehow still running the job, its
-    result is discarded. This is what makes delivery "at least once": jobs should be
+    ``retrying`` again with the interrupted attempt given back (attempts count when a
+    run ends), so even a ``max_attempts=1`` job runs again. Each rescue adds an error
+    entry naming the lost worker; a job already rescued ``max_rescues`` times ends
+    ``failed`` instead, with an entry naming every lost worker, so a job that crashes
+    each worker it runs on cannot loop forever (upstream has no such bound). The lost
+    run's claim is revoked: if that worker is somehow still running the job, its result
+    is discarded. This is what makes delivery "at least once": jobs should be
     idempotent.
 
     ``grace`` skips jobs claimed in the last few seconds, since a worker that just
@@ -37,9 +39,18 @@ class Recovery(Plugin):
     """
 
     def __init__(
-        self, *, poll_interval: float = 60, grace: float = 10, batch_size: int = 1000
+        self,
+        *,
+        poll_interval: float = 60,
+        grace: float = 10,
+        batch_size: int = 1000,
+        max_rescues: int = 3,
     ) -> None:
         super().__init__()
+        if isinstance(max_rescues, bool) or not isinstance(max_rescues, int) or max_rescues < 0:
+            raise ValueError(
+                f"max_rescues must be a whole number of rescues (0 or more), got {max_rescues!r}."
+            )
         if poll_interval <= 0:
             raise ValueError(f"poll_interval must be positive, got {poll_interval}.")
         if grace < 0:
@@ -49,6 +60,8 @@ class Recovery(Plugin):
         self.poll_interval = poll_interval
         self.grace = grace
         self.batch_size = batch_size
+        #: How many times one job may be put back after losing its worker.
+        self.max_rescues = max_rescues
 
     @staticmethod
     def get_identifier() -> str:
@@ -66,17 +79,21 @@ class Recovery(Plugin):
     async def recover(self, worker: Worker, chancy: Chancy) -> int:
         """Recover every abandoned job now, a batch per transaction; returns how many."""
         started = time.monotonic()
-        total = 0
+        total = failed = 0
         while True:
             async with chancy.engine.begin() as conn:
                 rows = (
                     await conn.execute(
                         recovery_sql.build_recover(
-                            chancy.models, limit=self.batch_size, grace=self.grace
+                            chancy.models,
+                            limit=self.batch_size,
+                            grace=self.grace,
+                            max_rescues=self.max_rescues,
                         )
                     )
                 ).all()
                 total += len(rows)
+                failed += sum(row.state == "failed" for row in rows)
                 last = len(rows) < self.batch_size
                 events = [
                     ("job.recovered", {"j": str(row.id), "c": str(row.old_claim)}) for row in rows
@@ -93,4 +110,11 @@ class Recovery(Plugin):
                 break
         if total:
             worker.log.warning("Recovered %d job(s) abandoned by lost workers.", total)
+        if failed:
+            worker.log.error(
+                "%d of them had lost their worker more than max_rescues=%d times and "
+                "failed instead of running again.",
+                failed,
+                self.max_rescues,
+            )
         return total

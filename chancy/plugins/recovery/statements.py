@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONPATH
 
 from chancy.db.models import Models
 from chancy.db.statements._sql import seconds
@@ -11,15 +14,32 @@ LOST_MESSAGE = (
     "WorkerLost: worker {worker} stopped heartbeating while running this job, so it was "
     "recovered by the Recovery plugin."
 )
+GIVEN_UP_MESSAGE = (
+    "WorkerLost: the workers running this job were lost {count} times ({workers}), more "
+    "than Recovery(max_rescues={bound}) allows, so it failed instead of running again. "
+    "If the job itself kills its worker (memory, a crash), fix that; otherwise raise "
+    "max_rescues."
+)
 
 
-def build_recover(models: Models, *, limit: int, grace: float) -> sa.Update:
+def _text(template: str, **values: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    """``template`` with each ``{name}`` replaced by a SQL expression's text."""
+    out: sa.ColumnElement[str] = sa.literal(template, sa.Text)
+    for name, value in values.items():
+        out = sa.func.replace(out, "{" + name + "}", sa.cast(value, sa.Text))
+    return out
+
+
+def build_recover(models: Models, *, limit: int, grace: float, max_rescues: int) -> sa.Update:
     """Recover up to ``limit`` running jobs of workers with no live registry row.
 
     A worker is live while its ``workers`` row exists and has not expired. Jobs claimed
     less than ``grace`` seconds ago are left alone: a starting worker may claim before
-    its first heartbeat commits. The attempt was counted at claim time, so a job that
-    keeps killing its worker runs out of attempts and ends ``failed`` instead of looping.
+    its first heartbeat commits. The interrupted run is given back (attempts count when
+    a run ends, and this one never ended), so even a ``max_attempts=1`` job runs again.
+    Each rescue leaves an error entry naming the lost worker (``lost_worker``); a job
+    already rescued ``max_rescues`` times fails instead, its entry naming every lost
+    worker, so a job that kills each worker it runs on cannot loop forever.
     Clearing ``claim_id`` makes the completer ignore the lost run's late result. Rows
     are locked with SKIP LOCKED so a job a completer is writing right now is skipped,
     and LIMIT bounds each transaction. RETURNING gives the old claim (from the CTE) so
@@ -45,19 +65,37 @@ def build_recover(models: Models, *, limit: int, grace: float) -> sa.Update:
         .with_for_update(of=jobs, skip_locked=True)
         .cte("lost")
     )
-    out_of_attempts = jobs.c.attempts >= jobs.c.max_attempts
-    message = sa.func.replace(
-        LOST_MESSAGE, "{worker}", sa.func.coalesce(jobs.c.taken_by, "(unknown)")
+    worker = sa.func.coalesce(jobs.c.taken_by, "(unknown)")
+    # Lax jsonpath: entries without the key (ordinary failures) contribute nothing.
+    earlier = sa.func.jsonb_path_query_array(jobs.c.errors, sa.cast("$[*].lost_worker", JSONPATH))
+    every = earlier.op("||")(sa.func.jsonb_build_array(worker))
+    listed = sa.func.jsonb_array_elements_text(every).table_valued("value").alias("lost_w")
+    names = sa.select(sa.func.string_agg(listed.c.value, ", ")).scalar_subquery()
+    bound = sa.literal(int(max_rescues), sa.Integer)
+    given_up = sa.func.jsonb_array_length(earlier) >= bound
+    message = sa.case(
+        (
+            given_up,
+            _text(
+                GIVEN_UP_MESSAGE,
+                count=sa.func.jsonb_array_length(every),
+                workers=names,
+                bound=bound,
+            ),
+        ),
+        else_=_text(LOST_MESSAGE, worker=worker),
     )
     entry = sa.func.jsonb_build_object(
-        "attempt", sa.func.greatest(jobs.c.attempts - 1, 0), "traceback", message
+        "attempt", jobs.c.attempts, "traceback", message, "lost_worker", worker
     )
     return (
         sa.update(jobs)
         .where(jobs.c.id == lost.c.id)
         .values(
-            state=sa.case((out_of_attempts, "failed"), else_="retrying"),
-            completed_at=sa.case((out_of_attempts, sa.func.now()), else_=None),
+            state=sa.case((given_up, "failed"), else_="retrying"),
+            # Only a run that ends counts: the one that ends the job here.
+            attempts=sa.case((given_up, jobs.c.attempts + 1), else_=jobs.c.attempts),
+            completed_at=sa.case((given_up, sa.func.now()), else_=None),
             started_at=None,
             taken_by=None,
             claim_id=None,
