@@ -107,16 +107,6 @@ class Queue:
         if self.resume_at is not None and self.resume_at.tzinfo is None:
             raise ConfigurationError(f"{where}: resume_at must be timezone-aware.")
 
-    def matching_tags(self) -> list[re.Pattern[str]]:
-        """Compiled tag patterns; an invalid pattern is skipped (the caller logs it)."""
-        patterns = []
-        for tag in sorted(self.tags):
-            try:
-                patterns.append(re.compile(tag))
-            except re.error:
-                continue
-        return patterns
-
     def invalid_tags(self) -> list[str]:
         bad = []
         for tag in sorted(self.tags):
