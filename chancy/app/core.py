@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import chancy.app.driver as driver
-from chancy.app.driver import AsyncExecutable, SyncExecutable
+from chancy.app.driver import AsyncConnectionLike, SyncConnectionLike
 from chancy.app.logging import setup_default_logger
 from chancy.config import validate_prefix
 from chancy.db import engine as engines
@@ -19,7 +19,18 @@ from chancy.db.statements import notify as notify_sql
 from chancy.errors import ConfigurationError
 from chancy.utils import import_string
 
-__all__ = ["AppCore", "AsyncExecutable", "SyncExecutable"]
+__all__ = [
+    "AppCore",
+    "AsyncConnectionLike",
+    "AsyncExecutable",
+    "SyncConnectionLike",
+    "SyncExecutable",
+]
+
+#: Old names, kept for callers that imported them: these execute statements, they are
+#: not statements (SQLAlchemy's ``Executable`` is the statement).
+AsyncExecutable = AsyncConnectionLike
+SyncExecutable = SyncConnectionLike
 
 #: Added unless ``no_default_plugins`` is set, in this order, when the user has not
 #: supplied a plugin with the same identifier. Named by import path so the app does
@@ -194,12 +205,12 @@ class AppCore:
         """Sync twin of :attr:`pool` (psycopg ``Connection`` from the sync engine)."""
         return driver.DriverPool(lambda: self.sync_engine)
 
-    def _executable(self, cursor: AsyncExecutable) -> Any:
+    def _executable(self, cursor: AsyncConnectionLike) -> Any:
         """What every async ``*_ex`` method executes on: SQLAlchemy sessions and
         connections as given, psycopg connections and cursors adapted (never committed)."""
         return driver.executable(cursor, self.engine.dialect)
 
-    def _sync_executable(self, cursor: SyncExecutable) -> Any:
+    def _sync_executable(self, cursor: SyncConnectionLike) -> Any:
         """Sync twin of :meth:`_executable`."""
         return driver.executable(cursor, self.sync_engine.dialect, sync=True)
 
@@ -236,7 +247,9 @@ class AppCore:
             return None
         return notify_sql.notify(self.models.channel, event, payload)
 
-    async def notify(self, cursor: AsyncExecutable, event: str, payload: dict[str, Any]) -> None:
+    async def notify(
+        self, cursor: AsyncConnectionLike, event: str, payload: dict[str, Any]
+    ) -> None:
         """Send ``event`` to every listening worker when ``cursor``'s transaction commits.
 
         ``cursor`` is an AsyncSession or AsyncConnection (upstream's parameter name).
@@ -247,14 +260,14 @@ class AppCore:
         if stmt is not None:
             await self._executable(cursor).execute(stmt)
 
-    def sync_notify(self, cursor: SyncExecutable, event: str, payload: dict[str, Any]) -> None:
+    def sync_notify(self, cursor: SyncConnectionLike, event: str, payload: dict[str, Any]) -> None:
         """Sync version of :meth:`notify`."""
         stmt = self._notify_stmt(event, payload)
         if stmt is not None:
             self._sync_executable(cursor).execute(stmt)
 
     async def notify_many(
-        self, cursor: AsyncExecutable, events: list[tuple[str, dict[str, Any]]]
+        self, cursor: AsyncConnectionLike, events: list[tuple[str, dict[str, Any]]]
     ) -> None:
         """Send several notifications in one statement."""
         if self.notifications and events:

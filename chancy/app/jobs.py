@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from chancy.app.core import AppCore, AsyncExecutable
+from chancy.app.core import AppCore, AsyncConnectionLike
 from chancy.db.statements import jobs as jobs_sql
 from chancy.db.statements import workers as workers_sql
 from chancy.errors import ConfigurationError
@@ -112,7 +112,7 @@ class JobMixin(AppCore):
         async with self.engine.begin() as conn:
             return await self.cancel_job_ex(conn, ref)
 
-    async def cancel_job_ex(self, cursor: AsyncExecutable, ref: RefLike) -> int:
+    async def cancel_job_ex(self, cursor: AsyncConnectionLike, ref: RefLike) -> int:
         ref = _reference(ref)
         stmt = jobs_sql.build_cancel(self.models, ref.identifier)
         rows = (await self._executable(cursor).execute(stmt)).all()
@@ -125,7 +125,7 @@ class JobMixin(AppCore):
         async with self.engine.begin() as conn:
             return await self.retry_jobs_ex(conn, refs)
 
-    async def retry_jobs_ex(self, cursor: AsyncExecutable, refs: Iterable[RefLike]) -> set[str]:
+    async def retry_jobs_ex(self, cursor: AsyncConnectionLike, refs: Iterable[RefLike]) -> set[str]:
         idents = [_reference(ref).identifier for ref in refs]
         if not idents:
             return set()
@@ -141,7 +141,7 @@ class JobMixin(AppCore):
         async with self.engine.begin() as conn:
             return await self.purge_jobs_ex(conn, refs)
 
-    async def purge_jobs_ex(self, cursor: AsyncExecutable, refs: Iterable[RefLike]) -> int:
+    async def purge_jobs_ex(self, cursor: AsyncConnectionLike, refs: Iterable[RefLike]) -> int:
         idents = [_reference(ref).identifier for ref in refs]
         if not idents:
             return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from chancy.app.core import AppCore, AsyncExecutable, SyncExecutable
+from chancy.app.core import AppCore, AsyncConnectionLike, SyncConnectionLike
 from chancy.db.statements import jobs as jobs_sql
 from chancy.db.statements import queues as queues_sql
 from chancy.errors import ConfigurationError
@@ -63,7 +63,7 @@ class QueueMixin(AppCore):
         return stored
 
     async def declare_ex(
-        self, cursor: AsyncExecutable, queue: Queue, *, upsert: bool = False
+        self, cursor: AsyncConnectionLike, queue: Queue, *, upsert: bool = False
     ) -> Queue:
         """Declare inside the caller's transaction; never commits and sends no notification."""
         stmt = queues_sql.build_declare(self.models, _checked(queue), upsert=upsert)
@@ -77,7 +77,7 @@ class QueueMixin(AppCore):
         return stored
 
     def sync_declare_ex(
-        self, cursor: SyncExecutable, queue: Queue, *, upsert: bool = False
+        self, cursor: SyncConnectionLike, queue: Queue, *, upsert: bool = False
     ) -> Queue:
         """Sync version of :meth:`declare_ex`."""
         stmt = queues_sql.build_declare(self.models, _checked(queue), upsert=upsert)
@@ -108,7 +108,7 @@ class QueueMixin(AppCore):
         return count
 
     async def delete_queue_ex(
-        self, cursor: AsyncExecutable, name: str, *, purge_jobs: bool = True
+        self, cursor: AsyncConnectionLike, name: str, *, purge_jobs: bool = True
     ) -> int:
         """Delete inside the caller's transaction; never commits."""
         cursor = self._executable(cursor)
@@ -131,7 +131,7 @@ class QueueMixin(AppCore):
 
     async def pause_queue_ex(
         self,
-        cursor: AsyncExecutable,
+        cursor: AsyncConnectionLike,
         name: str,
         *,
         resume_at: dt.datetime | dt.timedelta | None = None,
@@ -148,6 +148,6 @@ class QueueMixin(AppCore):
             await self.notify(conn, "queue.resumed", {"q": name})
         return count
 
-    async def resume_queue_ex(self, cursor: AsyncExecutable, name: str) -> int:
+    async def resume_queue_ex(self, cursor: AsyncConnectionLike, name: str) -> int:
         stmt = queues_sql.build_set_state(self.models, name, Queue.State.ACTIVE, None)
         return len((await self._executable(cursor).execute(stmt)).all())

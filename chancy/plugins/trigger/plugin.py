@@ -22,7 +22,7 @@ from chancy.plugins.trigger.models import build_trigger_models
 
 if TYPE_CHECKING:
     from chancy.app import Chancy
-    from chancy.app.core import AsyncExecutable
+    from chancy.app.core import AsyncConnectionLike
 
 __all__ = ["Trigger", "TriggerConfig"]
 
@@ -140,7 +140,7 @@ class Trigger(Plugin):
     async def register_trigger_ex(
         cls,
         chancy: Chancy,
-        cursor: AsyncExecutable,
+        cursor: AsyncConnectionLike,
         *,
         table_name: str,
         operations: Sequence[str],
@@ -219,7 +219,7 @@ class Trigger(Plugin):
 
     @classmethod
     async def unregister_trigger_ex(
-        cls, chancy: Chancy, cursor: AsyncExecutable, trigger_id: uuid.UUID | str
+        cls, chancy: Chancy, cursor: AsyncConnectionLike, trigger_id: uuid.UUID | str
     ) -> bool:
         """:meth:`unregister_trigger` inside the caller's transaction (never commits).
 
@@ -249,7 +249,7 @@ class Trigger(Plugin):
 
     @classmethod
     async def enable_trigger_ex(
-        cls, chancy: Chancy, cursor: AsyncExecutable, trigger_id: uuid.UUID | str
+        cls, chancy: Chancy, cursor: AsyncConnectionLike, trigger_id: uuid.UUID | str
     ) -> bool:
         return await cls._set_enabled(chancy, cursor, trigger_id, True)
 
@@ -261,13 +261,13 @@ class Trigger(Plugin):
 
     @classmethod
     async def disable_trigger_ex(
-        cls, chancy: Chancy, cursor: AsyncExecutable, trigger_id: uuid.UUID | str
+        cls, chancy: Chancy, cursor: AsyncConnectionLike, trigger_id: uuid.UUID | str
     ) -> bool:
         return await cls._set_enabled(chancy, cursor, trigger_id, False)
 
     @classmethod
     async def _set_enabled(
-        cls, chancy: Chancy, cursor: AsyncExecutable, trigger_id: uuid.UUID | str, enabled: bool
+        cls, chancy: Chancy, cursor: AsyncConnectionLike, trigger_id: uuid.UUID | str, enabled: bool
     ) -> bool:
         tm = build_trigger_models(chancy.models)
         stmt = trigger_sql.build_set_enabled(tm, _uuid(trigger_id), enabled)
@@ -285,7 +285,7 @@ class Trigger(Plugin):
     async def get_triggers_ex(
         cls,
         chancy: Chancy,
-        cursor: AsyncExecutable,
+        cursor: AsyncConnectionLike,
         *,
         trigger_ids: Sequence[uuid.UUID | str] | None = None,
     ) -> dict[uuid.UUID, TriggerConfig]:

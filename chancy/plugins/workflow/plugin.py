@@ -20,7 +20,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, ClassVar
 
-from chancy.app.core import AsyncExecutable
+from chancy.app.core import AsyncConnectionLike
 from chancy.errors import ConfigurationError
 from chancy.hub import Event
 from chancy.job import Job, QueuedJob
@@ -126,7 +126,7 @@ class WorkflowPlugin(Plugin):
             return await WorkflowPlugin.push_ex(conn, chancy, workflow)
 
     @staticmethod
-    async def push_ex(cursor: AsyncExecutable, chancy: Chancy, workflow: Workflow) -> uuid.UUID:
+    async def push_ex(cursor: AsyncConnectionLike, chancy: Chancy, workflow: Workflow) -> uuid.UUID:
         """Like :meth:`push`, inside the caller's transaction (an AsyncSession,
         AsyncConnection, or psycopg AsyncConnection/AsyncCursor), which it never
         commits: the workflow and its first jobs appear when you commit and vanish if
@@ -242,7 +242,7 @@ class WorkflowPlugin(Plugin):
     # -- processing ---------------------------------------------------------------------
     @staticmethod
     async def _process_locked(
-        cursor: AsyncExecutable, chancy: Chancy, wm: WorkflowModels, ids: list[uuid.UUID]
+        cursor: AsyncConnectionLike, chancy: Chancy, wm: WorkflowModels, ids: list[uuid.UUID]
     ) -> set[uuid.UUID]:
         """One pass over the active, unlocked workflows among ``ids``; returns those locked."""
         rows = (await cursor.execute(wf_sql.build_lock_active(wm, ids))).all()
