@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import chancy.app.driver as driver
 from chancy.app.driver import AsyncConnectionLike, SyncConnectionLike
@@ -26,6 +26,9 @@ __all__ = [
     "SyncConnectionLike",
     "SyncExecutable",
 ]
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 #: Old names, kept for callers that imported them: these execute statements, they are
 #: not statements (SQLAlchemy's ``Executable`` is the statement).
@@ -241,6 +244,20 @@ class AppCore:
         if self._sync_engine is not None:
             self._sync_engine.dispose()
         return False
+
+    async def in_transaction(
+        self,
+        ex: Callable[Concatenate[AsyncConnection, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run an ``_ex`` method in a transaction of its own, committed when it returns.
+
+        Every convenience method is this around its ``_ex`` twin, so the two can never
+        differ: whatever the ``_ex`` method writes and notifies commits together.
+        """
+        async with self.engine.begin() as conn:
+            return await ex(conn, *args, **kwargs)
 
     def _notify_stmt(self, event: str, payload: dict[str, Any]) -> sa.Select[Any] | None:
         if not self.notifications:

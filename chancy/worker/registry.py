@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING
 
+from chancy import events
 from chancy.db.statements import workers as workers_sql
 
 if TYPE_CHECKING:
@@ -37,7 +38,8 @@ class Registry:
                     worker.heartbeat_timeout,
                 )
             )
-            await worker.chancy.notify(conn, "worker.announced", {"worker_id": worker.worker_id})
+            body = {events.WORKER_ID: worker.worker_id}
+            await worker.chancy.notify(conn, events.WORKER_ANNOUNCED, body)
 
     async def announce_first(self) -> None:
         """Register before the first claim, so Recovery never mistakes this worker's

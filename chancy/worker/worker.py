@@ -19,6 +19,7 @@ from typing import Any
 
 import chancy.worker.outcomes as outcomes
 import chancy.worker.shutdown as shutdown
+from chancy import events
 from chancy.app import Chancy
 from chancy.backoff import Backoff, DatabaseRetry
 from chancy.db.listener import Listener
@@ -176,10 +177,10 @@ class Worker:
 
     async def _start_loops(self) -> None:
         chancy = self.chancy
-        self.hub.on("job.cancelled", self._on_cancelled)
-        self.hub.on("job.recovered", self._on_recovered)
-        self.hub.on("queue.pushed", self._on_pushed)
-        for event in ("queue.declared", "queue.paused", "queue.resumed", "queue.deleted"):
+        self.hub.on(events.JOB_CANCELLED, self._on_cancelled)
+        self.hub.on(events.JOB_RECOVERED, self._on_recovered)
+        self.hub.on(events.QUEUE_PUSHED, self._on_pushed)
+        for event in events.QUEUE_CHANGES:
             self.hub.on(event, self._on_queue_change)
         self._spawn("completer", self.completer.run())
         if chancy.notifications:
@@ -376,13 +377,13 @@ class Worker:
 
     # -- notifications ------------------------------------------------------------------
     async def _on_pushed(self, event: Event) -> None:
-        producer = self._producers.get(event.body.get("q", ""))
+        producer = self._producers.get(event.body.get(events.QUEUE, ""))
         if producer is not None:
             producer.wake.set()
 
     async def _on_cancelled(self, event: Event) -> None:
         try:
-            ref = Reference(event.body["j"])
+            ref = Reference(event.body[events.JOB])
         except (KeyError, ValueError):
             return
         for executor in self.executors.values():
@@ -392,7 +393,7 @@ class Worker:
     async def _on_recovered(self, event: Event) -> None:
         """Recovery gave this job to someone else: stop our run of that exact claim."""
         try:
-            ref, claim = Reference(event.body["j"]), event.body.get("c")
+            ref, claim = Reference(event.body[events.JOB]), event.body.get(events.CLAIM)
         except (KeyError, ValueError):
             return
         for executor in self.executors.values():

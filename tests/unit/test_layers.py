@@ -17,6 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "chancy"
 
 LAYERS = [
     ("chancy.job", "chancy.queue", "chancy.rule", "chancy.hub", "chancy.errors", "chancy.backoff")
+    + ("chancy.events",)
     + ("chancy.utils", "chancy.config"),
     ("chancy.db",),
     ("chancy.migrations",),

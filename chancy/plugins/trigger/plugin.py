@@ -214,8 +214,9 @@ class Trigger(Plugin):
     @classmethod
     async def unregister_trigger(cls, chancy: Chancy, trigger_id: uuid.UUID | str) -> bool:
         """Drop the trigger and forget it; False if no such trigger was registered."""
-        async with chancy.engine.begin() as conn:
-            return await cls.unregister_trigger_ex(chancy, conn, trigger_id)
+        return await chancy.in_transaction(
+            lambda conn: cls.unregister_trigger_ex(chancy, conn, trigger_id)
+        )
 
     @classmethod
     async def unregister_trigger_ex(
@@ -244,8 +245,9 @@ class Trigger(Plugin):
     @classmethod
     async def enable_trigger(cls, chancy: Chancy, trigger_id: uuid.UUID | str) -> bool:
         """Resume pushing jobs; False if no such trigger. No DDL, no lock on the table."""
-        async with chancy.engine.begin() as conn:
-            return await cls.enable_trigger_ex(chancy, conn, trigger_id)
+        return await chancy.in_transaction(
+            lambda conn: cls.enable_trigger_ex(chancy, conn, trigger_id)
+        )
 
     @classmethod
     async def enable_trigger_ex(
@@ -256,8 +258,9 @@ class Trigger(Plugin):
     @classmethod
     async def disable_trigger(cls, chancy: Chancy, trigger_id: uuid.UUID | str) -> bool:
         """Stop pushing jobs (the trigger stays installed); False if no such trigger."""
-        async with chancy.engine.begin() as conn:
-            return await cls.disable_trigger_ex(chancy, conn, trigger_id)
+        return await chancy.in_transaction(
+            lambda conn: cls.disable_trigger_ex(chancy, conn, trigger_id)
+        )
 
     @classmethod
     async def disable_trigger_ex(

@@ -122,8 +122,7 @@ class WorkflowPlugin(Plugin):
         :class:`~chancy.plugins.workflow.InvalidDependencyError` or
         :class:`~chancy.plugins.workflow.CircularDependencyError` before writing anything.
         """
-        async with chancy.engine.begin() as conn:
-            return await WorkflowPlugin.push_ex(conn, chancy, workflow)
+        return await chancy.in_transaction(WorkflowPlugin.push_ex, chancy, workflow)
 
     @staticmethod
     async def push_ex(cursor: AsyncConnectionLike, chancy: Chancy, workflow: Workflow) -> uuid.UUID:
