@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from chancy import Job, Queue, QueuedJob
+from chancy.executors.base import JobCancelledError
 from chancy.plugins.leadership import ImmediateLeadership
 from chancy.plugins.retry import RetryPlugin, retry_settings, with_retry
 from chancy.testing import isolated_chancy
@@ -104,9 +105,6 @@ async def test_only_listed_exceptions_are_retried(
 async def test_success_and_cancellation_are_left_alone() -> None:
     ok = dataclasses.replace(queued(1), state=State.SUCCEEDED)
     assert await completed(ok, None) is ok
-
-    class JobCancelledError(Exception):
-        pass
 
     cancelled = dataclasses.replace(queued(1), state=State.FAILED)
     assert (await completed(cancelled, JobCancelledError())).state == State.FAILED
