@@ -66,7 +66,7 @@ async def _fill(app: Chancy, count: int, state: str) -> None:
 
 async def _claims(app: Chancy, up_to: int, repeats: int) -> list[float]:
     stmt = jobs_sql.build_fetch(app.models)
-    params = {"fetch_queue": QUEUE, "fetch_limit": up_to, "fetch_worker": "bench"}
+    params = jobs_sql.fetch_params(QUEUE, up_to, "bench")
     times = []
     for i in range(repeats + WARMUP):
         t = time.perf_counter()

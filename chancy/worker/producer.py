@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chancy.db.statements import jobs as jobs_sql
 from chancy.db.statements import queues as queues_sql
@@ -137,15 +137,11 @@ class Producer:
         chancy = self.worker.chancy
         models = chancy.models
         queue = self.queue
-        params: dict[str, Any] = {
-            "fetch_queue": queue.name,
-            "fetch_limit": up_to,
-            "fetch_worker": self.worker.worker_id,
-        }
         if not (queue.rate_limit and queue.rate_limit_window):
             async with self.worker.engine.connect() as conn:
                 if not self.may_claim:  # stop began while a connection was checked out
                     return []
+                params = jobs_sql.fetch_params(queue.name, up_to, self.worker.worker_id)
                 rows = (await conn.execute(jobs_sql.build_fetch(models), params)).all()
                 await conn.commit()
             return [jobs_sql.row_to_job(row) for row in rows]
@@ -155,9 +151,10 @@ class Producer:
             used = (
                 await conn.execute(queues_sql.build_take_window(models, queue.name, window))
             ).scalar_one()
-            params["fetch_limit"] = min(up_to, queue.rate_limit - used)
-            if params["fetch_limit"] <= 0 or not self.may_claim:
+            allowed = min(up_to, queue.rate_limit - used)
+            if allowed <= 0 or not self.may_claim:
                 return []
+            params = jobs_sql.fetch_params(queue.name, allowed, self.worker.worker_id)
             rows = (await conn.execute(jobs_sql.build_fetch(models), params)).all()
             if rows:
                 await conn.execute(queues_sql.build_spend_window(models, queue.name, len(rows)))

@@ -70,7 +70,7 @@ async def rows(app: Chancy, refs: list[Reference] | None = None) -> dict[uuid.UU
 
 async def claim_as(app: Chancy, worker_id: str, queue: str, up_to: int = 1) -> list[Any]:
     """Claim jobs exactly as a worker would, under ``worker_id`` (which may not exist)."""
-    params = {"fetch_queue": queue, "fetch_limit": up_to, "fetch_worker": worker_id}
+    params = jobs_sql.fetch_params(queue, up_to, worker_id)
     async with app.engine.begin() as conn:
         return (await conn.execute(jobs_sql.build_fetch(app.models), params)).all()
 
