@@ -27,6 +27,7 @@ from chancy.errors import MigrationsNeededError, PluginDependencyError
 from chancy.executors.base import Executor
 from chancy.hub import Event, Hub
 from chancy.job import QueuedJob, Reference
+from chancy.loops import FAILED, attempt
 from chancy.queue import Queue
 from chancy.worker.assignment import QueueAssignment
 from chancy.worker.completer import Completer
@@ -134,6 +135,10 @@ class Worker:
     @property
     def executors(self) -> dict[str, Executor]:
         return {n: p.executor for n, p in self._producers.items() if p.executor is not None}
+
+    def served_queues(self) -> list[str]:
+        """The names of the queues this worker serves now, sorted."""
+        return sorted(self._producers)
 
     def worker_tags(self) -> set[str]:
         """Tags that queue tag patterns are matched against."""
@@ -263,8 +268,7 @@ class Worker:
         again, and each wakes to drain."""
         self.shutdown_event.set()
         for producer in self._producers.values():
-            producer.retiring = True
-            producer.wake.set()
+            producer.retire()
 
     async def _stop(self, timeout: float | None) -> bool:
         await self._cancel_task("queues")
@@ -417,14 +421,13 @@ class Worker:
     # -- background loops ---------------------------------------------------------------
     async def _run_plugin(self, plugin: Any) -> None:
         backoff = Backoff(initial=1, maximum=60)
-        while True:
-            try:
+
+        async def run_once() -> None:
+            with contextlib.suppress(NotImplementedError):  # a plugin without a loop
                 await plugin.run(self, self.chancy)
-                return
-            except asyncio.CancelledError:
-                raise
-            except NotImplementedError:
-                return
-            except Exception:
-                self.log.exception("Plugin %r crashed; restarting it.", plugin)
-                await backoff.sleep()
+
+        def crashed(exc: Exception) -> None:
+            self.log.exception("Plugin %r crashed; restarting it.", plugin)
+
+        while await attempt(run_once, backoff, on_error=crashed) is FAILED:
+            pass  # restarted after the backoff
