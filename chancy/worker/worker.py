@@ -278,9 +278,12 @@ class Worker:
             waiting, self.shutdown_timeout if timeout is None else timeout, self._force
         )
         for producer in list(self._producers.values()):
-            if producer.executor is not None:
-                for job in await producer.executor.stop():
-                    await self.job_interrupted(producer.executor, job)
+            # Held locally: the producer clears its executor once it stops, which may
+            # happen while we await the executor's stop.
+            executor = producer.executor
+            if executor is not None:
+                for job in await executor.stop():
+                    await self.job_interrupted(executor, job)
             producer.wake.set()
         await asyncio.gather(*waiting, return_exceptions=True)
         for name in [n for n in self._tasks if n.startswith("plugin:")]:

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from chancy import Chancy, Job, Queue, QueuedJob, Reference
 from chancy.db.statements import jobs as jobs_sql
-from tests.db.helpers import Listener, count_jobs, set_state
+from tests.db.helpers import Listener
+from tests.helpers import count_jobs, set_state
 
 FUNC = "tests.db.test_queues_jobs_api.work"
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -48,24 +47,6 @@ async def started(app: Chancy, *queues: Queue, **options: Any) -> AsyncIterator[
         yield worker
     finally:
         await worker.stop()
-
-
-async def update_jobs(app: Chancy, refs: list[Reference], **values: Any) -> None:
-    """Set columns of the given jobs directly (``values`` may hold SQL expressions)."""
-    t = app.models.Job.__table__
-    async with app.engine.begin() as conn:
-        await conn.execute(
-            sa.update(t).where(t.c.id.in_([r.identifier for r in refs])).values(**values)
-        )
-
-
-async def rows(app: Chancy, refs: list[Reference] | None = None) -> dict[uuid.UUID, Any]:
-    t = app.models.Job.__table__
-    stmt = sa.select(t)
-    if refs is not None:
-        stmt = stmt.where(t.c.id.in_([r.identifier for r in refs]))
-    async with app.engine.connect() as conn:
-        return {row.id: row for row in (await conn.execute(stmt)).all()}
 
 
 async def claim_as(app: Chancy, worker_id: str, queue: str, up_to: int = 1) -> list[Any]:

@@ -29,8 +29,9 @@ from chancy.plugins.cron.models import build_cron_models
 from chancy.plugins.leadership import ImmediateLeadership, Leadership
 from chancy.testing import isolated_chancy, pushed_jobs
 from chancy.worker import Worker
+from tests.helpers import update_jobs
 from tests.plugins.branch_schema import CORE_STEMS, diff_with, table_stems
-from tests.plugins.helpers import job, started, update_jobs
+from tests.plugins.helpers import job, started
 
 SECOND = dt.timedelta(seconds=1)
 EVERY_SECOND = "* * * * * *"

@@ -15,8 +15,9 @@ from chancy.plugins.leadership import ImmediateLeadership
 from chancy.plugins.retry import RetryPlugin, retry_settings, with_retry
 from chancy.testing import isolated_chancy
 from chancy.worker import Worker
+from tests.helpers import rows
 from tests.plugins import plugin_jobs
-from tests.plugins.helpers import ASYNC, job, push_all, rows, started
+from tests.plugins.helpers import ASYNC, job, push_all, started
 
 State = QueuedJob.State
 NO_JITTER = {"backoff_jitter": [0, 0]}

@@ -24,8 +24,9 @@ from chancy.plugins.trigger.models import build_trigger_models
 from chancy.testing import isolated_chancy, pushed_jobs
 from chancy.worker import Worker
 from tests.db.helpers import Listener
+from tests.helpers import update_jobs
 from tests.plugins.branch_schema import CORE_STEMS, diff_with, table_stems
-from tests.plugins.helpers import job, started, update_jobs
+from tests.plugins.helpers import job, started
 
 
 def identifier(name: str) -> str:

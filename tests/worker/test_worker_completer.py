@@ -11,8 +11,9 @@ from chancy import Chancy, Job, Queue, QueuedJob
 from chancy.db.statements.jobs import build_fetch, fetch_params, row_to_job
 from chancy.worker.completer import Completer
 from chancy.worker.outcomes import Outcome, after_run
+from tests.helpers import job_rows
 from tests.worker import jobs_for_worker_tests as jobs
-from tests.worker.worker_helpers import ASYNC, job_rows, running_worker
+from tests.worker.worker_helpers import ASYNC, running_worker
 
 LOG = logging.getLogger("chancy")
 

@@ -121,8 +121,8 @@ class Trigger(Plugin):
         ``trigger_name`` defaults to ``{prefix}trigger_<id>``. See the class docstring
         for what the jobs receive. Transactional twin: :meth:`register_trigger_ex`.
         """
-        async with chancy.engine.begin() as conn:
-            return await cls.register_trigger_ex(
+        return await chancy.in_transaction(
+            lambda conn: cls.register_trigger_ex(
                 chancy,
                 conn,
                 table_name=table_name,
@@ -135,6 +135,7 @@ class Trigger(Plugin):
                 row_kwargs=row_kwargs,
                 operation_kwarg=operation_kwarg,
             )
+        )
 
     @classmethod
     async def register_trigger_ex(
