@@ -10,9 +10,9 @@ import os
 from logging.config import fileConfig
 
 from alembic import context
-from chancy.plugins.tables import full_metadata
 
 from chancy.migrations.runtime import make_connection, run_env
+from chancy.plugins.tables import full_metadata
 
 DEFAULT_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
 

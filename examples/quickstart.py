@@ -1,9 +1,10 @@
 """chancy in one file: create the tables, declare queues, push jobs, run a worker, clean up.
 
-Run it with ``.venv/bin/python examples/quickstart.py``. It needs a Postgres database:
-``CHANCY_DSN`` (default ``postgresql://root@127.0.0.1:5432/test``). Its tables use the
-prefix ``CHANCY_PREFIX`` (default ``quickstart_``) and are removed at the end, so you can
-run it again and again.
+Run it with ``.venv/bin/python examples/quickstart.py``. It uses the database named by
+``CHANCY_DSN``; without it, ``Chancy()`` starts an embedded Postgres server (the
+``embedded`` extra) in your per-user data directory, so no server needs to be set up, and
+stops it again at exit. Its tables use the prefix ``CHANCY_PREFIX`` (default
+``quickstart_``) and are removed at the end, so you can run it again and again.
 
 In a real application the jobs live in an importable module and the worker runs as its
 own process (``chancy --app myapp.chancy:app worker start``). Here everything shares one
@@ -22,7 +23,6 @@ from chancy import Chancy, Job, Queue, QueuedJob, job
 from chancy.plugin import Plugin
 from chancy.worker import Worker
 
-DSN = os.environ.get("CHANCY_DSN", "postgresql://root@127.0.0.1:5432/test")
 PREFIX = os.environ.get("CHANCY_PREFIX", "quickstart_")
 
 
@@ -72,7 +72,8 @@ def _arguments(kwargs: dict[str, Any] | None) -> str:
 
 
 async def main() -> int:
-    async with Chancy(DSN, prefix=PREFIX, plugins=[PrintResults()]) as chancy:
+    # No DSN: CHANCY_DSN if set, else the embedded server (started or joined).
+    async with Chancy(prefix=PREFIX, plugins=[PrintResults()]) as chancy:
         print(f"Creating chancy's tables (prefix {PREFIX!r}) in {chancy.dsn} ...")
         await chancy.migrate()
         try:

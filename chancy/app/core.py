@@ -13,6 +13,7 @@ import chancy.app.driver as driver
 from chancy.app.driver import AsyncConnectionLike, SyncConnectionLike
 from chancy.app.logging import setup_default_logger
 from chancy.config import validate_prefix
+from chancy.db import embedded
 from chancy.db import engine as engines
 from chancy.db.models import Models, build_models
 from chancy.db.statements import notify as notify_sql
@@ -51,7 +52,7 @@ def django_url(settings: Mapping[str, Any]) -> sa.URL:
     """A URL from a Django ``DATABASES`` entry (upstream accepts these as the DSN).
 
     ``ENGINE`` is ignored; ``OPTIONS`` become query parameters; the port defaults to
-    5432 when a host is given.
+    5432 when a host is given; a ``HOST`` that is a socket directory becomes ``?host=``.
     """
     if not settings.get("NAME"):
         raise ConfigurationError(
@@ -60,6 +61,9 @@ def django_url(settings: Mapping[str, Any]) -> sa.URL:
         )
     host = settings.get("HOST") or None
     port = settings.get("PORT") or (5432 if host else None)
+    query = {k: str(v) for k, v in (settings.get("OPTIONS") or {}).items()}
+    if host and str(host).startswith("/"):  # Django's HOST may be a Unix socket directory
+        query["host"], host = str(host), None
     return sa.URL.create(
         "postgresql",
         username=settings.get("USER") or None,
@@ -67,7 +71,7 @@ def django_url(settings: Mapping[str, Any]) -> sa.URL:
         host=host,
         port=int(port) if port else None,
         database=settings["NAME"],
-        query={k: str(v) for k, v in (settings.get("OPTIONS") or {}).items()},
+        query=query,
     )
 
 
@@ -76,7 +80,7 @@ class AppCore:
 
     def __init__(
         self,
-        dsn: str | sa.URL | AsyncEngine | Mapping[str, Any],
+        dsn: str | sa.URL | AsyncEngine | Mapping[str, Any] | None = None,
         *,
         plugins: list[Any] | None = None,
         prefix: str = "chancy_",
@@ -99,6 +103,8 @@ class AppCore:
                 f"min_connection_pool_size ({min_connection_pool_size}) is larger than "
                 f"max_connection_pool_size ({max_connection_pool_size})."
             )
+        if dsn is None:  # CHANCY_DSN, else the embedded server (chancy/db/embedded.py)
+            dsn = embedded.default_dsn()
         self.min_connection_pool_size = min_connection_pool_size
         self.max_connection_pool_size = max_connection_pool_size
         self.poll_reconnect_timeout = poll_reconnect_timeout

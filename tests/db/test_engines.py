@@ -41,7 +41,7 @@ async def test_django_settings_dict_connects(dsn: str, chancy: Chancy) -> None:
         "NAME": url.database,
         "USER": url.username,
         "PASSWORD": url.password or "",
-        "HOST": url.host,
+        "HOST": url.host or url.query.get("host"),  # a socket directory for the embedded server
         "PORT": url.port or "",
     }
     async with Chancy(settings, prefix=chancy.prefix, no_default_plugins=True) as app:

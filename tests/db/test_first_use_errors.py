@@ -46,7 +46,8 @@ async def test_other_missing_tables_are_left_alone(chancy: Chancy) -> None:
 
 
 async def test_a_dsn_naming_a_missing_database_says_so(dsn: str) -> None:
-    missing = dsn.rsplit("/", 1)[0] + "/chancy_no_such_database"
+    # Via the URL, so a socket DSN (the embedded fallback: "...@/postgres?host=/dir") works too.
+    missing = sa.make_url(dsn).set(database="chancy_no_such_database").render_as_string(False)
     app = Chancy(missing, no_default_plugins=True)
     try:
         with pytest.raises(ConfigurationError, match="'chancy_no_such_database'.*does not exist"):

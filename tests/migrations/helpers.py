@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+
 from chancy.plugins.tables import full_metadata
 
 _TABLES = sa.text(

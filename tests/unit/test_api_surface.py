@@ -78,7 +78,7 @@ UPSTREAM_EXTRA_METHODS: dict[str, tuple[str, list[tuple[str, Any, Any]]]] = {
 }
 
 CONSTRUCTOR = [
-    ("dsn", POS, REQUIRED),
+    ("dsn", POS, None),  # None: CHANCY_DSN, else the embedded server
     ("plugins", KW, None),
     ("prefix", KW, "chancy_"),
     ("min_connection_pool_size", KW, 1),
@@ -228,6 +228,17 @@ def test_errors_module() -> None:
     assert issubclass(chancy.errors.ConfigurationError, ValueError)
     message = str(chancy.errors.MigrationsNeededError("x_"))
     assert "'x_'" in message and "migrate" in message
+
+
+def test_embedded_constructor() -> None:
+    """``Chancy.embedded(path=None, **options)``: chancy's addition for zero-setup use."""
+    assert isinstance(inspect.getattr_static(Chancy, "embedded"), classmethod)
+    params = list(inspect.signature(Chancy.embedded).parameters.values())
+    assert [(p.name, p.kind, p.default) for p in params] == [
+        ("path", POS, None),
+        ("options", inspect.Parameter.VAR_KEYWORD, REQUIRED),
+    ]
+    assert Chancy.embedded.__doc__ and "chancy[embedded]" in Chancy.embedded.__doc__
 
 
 def test_executor_capabilities_and_cooperative_time_limits() -> None:

@@ -261,6 +261,15 @@ class TestDjangoSettings:
         url = Chancy({"NAME": "app", "PORT": ""}).url
         assert (url.host, url.port, url.database) == (None, None, "app")
 
+    def test_socket_directory_host_becomes_the_host_parameter(self) -> None:
+        app = Chancy({"NAME": "app", "USER": "me", "HOST": "/var/run/postgresql"})
+        url = app.url
+        assert (url.host, url.port) == (None, 5432)
+        assert dict(url.query) == {"host": "/var/run/postgresql"}
+        # The string forms parse back to the same place (they are what libpq and LISTEN see).
+        assert "host=/var/run/postgresql" in app.conninfo.replace("%2F", "/")
+        assert sa.make_url(app.conninfo).query["host"] == "/var/run/postgresql"
+
     def test_explicit_port(self) -> None:
         assert Chancy({"NAME": "app", "HOST": "h", "PORT": "6543"}).url.port == 6543
 

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from starlette.authentication import AuthenticationError
 
+from chancy.errors import MigrationsNeededError
 from chancy.plugins.api import statements as api_sql
 from chancy.plugins.api.http import ApiError
 from chancy.plugins.api.models import build_api_models
@@ -72,8 +73,11 @@ class Tokens:
             async with self.chancy.engine.connect() as conn:
                 stmt = api_sql.build_is_revoked(am, claims.token_id)
                 revoked = (await conn.execute(stmt)).first()
-        except sa.exc.ProgrammingError as exc:
-            if am.RevokedToken.__tablename__ not in str(exc):
+        except (sa.exc.ProgrammingError, MigrationsNeededError) as exc:
+            # The app's error hook reports a missing prefixed table as MigrationsNeededError.
+            if am.RevokedToken.__tablename__ not in str(exc) and not isinstance(
+                exc, MigrationsNeededError
+            ):
                 raise
             raise ApiError(
                 500,
