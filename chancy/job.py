@@ -27,6 +27,10 @@ INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
 MAX_QUEUE_NAME = 255
 #: A btree entry must fit in about a third of a page (2704 bytes); keep clear of it.
 MAX_UNIQUE_KEY_BYTES = 2048
+#: The ``meta`` key of the opt-out from storing a job's return value (see ``store_result``).
+STORE_RESULT_KEY = "store_result"
+#: The ``meta`` key where the worker records why a job's return value was not stored.
+RESULT_ERROR_KEY = "result_error"
 
 
 def _utcnow() -> dt.datetime:
@@ -106,8 +110,10 @@ class Job:
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod
-    def from_func(cls, func: Callable[..., Any], **fields: Any) -> Job:
-        """A job that calls ``func``.
+    def from_func(
+        cls, func: Callable[..., Any], *, store_result: bool | None = None, **fields: Any
+    ) -> Job:
+        """A job that calls ``func``; ``store_result=False`` is :meth:`with_store_result`.
 
         Raises :class:`~chancy.errors.ConfigurationError` (a ``ValueError``) if no worker
         could import it: lambdas, nested functions and objects without a qualified name.
@@ -116,7 +122,8 @@ class Job:
             name = importable_name(func)
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from exc
-        return cls(func=name, **fields)
+        made = cls(func=name, **fields)
+        return made if store_result is None else made.with_store_result(store_result)
 
     def with_priority(self, priority: int) -> Job:
         return dataclasses.replace(self, priority=priority)
@@ -141,6 +148,22 @@ class Job:
 
     def with_meta(self, meta: dict[str, Any]) -> Job:
         return dataclasses.replace(self, meta=meta)
+
+    def with_store_result(self, store: bool) -> Job:
+        """Whether the worker stores this job's return value (default: it does).
+
+        Carried in ``meta["store_result"]``, so it travels with the job (cron schedules,
+        workflow steps) without a column of its own.
+        """
+        if not isinstance(store, bool):
+            raise ConfigurationError(f"store_result must be True or False, got {store!r}.")
+        meta = {k: v for k, v in self.meta.items() if k != STORE_RESULT_KEY}
+        return dataclasses.replace(self, meta=meta if store else {**meta, STORE_RESULT_KEY: False})
+
+    @property
+    def stores_result(self) -> bool:
+        """False when the job opted out of storing its return value."""
+        return (self.meta or {}).get(STORE_RESULT_KEY, True) is not False
 
     def limit(self, type_: Limit.Type) -> Limit | None:
         """The first limit of ``type_``, if any."""
@@ -235,6 +258,11 @@ class Job:
 _JSON_NUL = re.compile(r"(?:^|[^\\])(?:\\\\)*\\u0000")
 
 
+def has_escaped_nul(text: str) -> bool:
+    """Whether JSON ``text`` holds a NUL character (``\\u0000``), which jsonb rejects."""
+    return _JSON_NUL.search(text) is not None
+
+
 def check_json_object(where: str, name: str, value: Any) -> str:
     """Encode a kwargs/meta dict as strict JSON, or raise ConfigurationError saying why not."""
     value = {} if value is None else value
@@ -255,7 +283,7 @@ def check_json_object(where: str, name: str, value: Any) -> str:
             f"{where}: {name} must be JSON-serialisable ({exc}). Pass plain "
             "dicts, lists, strings and numbers, and rebuild richer objects in the job."
         ) from exc
-    if _JSON_NUL.search(text):
+    if has_escaped_nul(text):
         raise ConfigurationError(f"{where}: {name} contains a NUL character, which jsonb rejects.")
     return text
 
@@ -292,6 +320,9 @@ class QueuedJob(Job):
     errors: list[ErrorT] = dataclasses.field(default_factory=list)
     claim_id: uuid.UUID | None = None
     taken_by: str | None = None
+    #: The job's stored return value (None: none stored; ``meta["result_error"]`` says
+    #: why when one could not be).
+    result: Any = None
     #: When this run's TIME limit expires, on the :func:`time.monotonic` clock (one clock
     #: for every process of a machine, so it survives the trip to a child process). Set
     #: by the executor as the run starts; None without a TIME limit. Never stored.
@@ -353,6 +384,7 @@ class QueuedJob(Job):
             errors=data.get("errors") or [],
             claim_id=data.get("claim_id"),
             taken_by=data.get("taken_by"),
+            result=data.get("result"),
         )
 
 
@@ -373,6 +405,8 @@ def job(**options: Any) -> Callable[[Callable[..., Any]], Any]:
 
     ``push(send_email)`` then pushes ``send_email.job``; ``send_email.job.with_kwargs(...)``
     adds arguments. The function itself is returned unchanged and can still be called.
+    Options are :class:`Job` fields, plus ``store_result=False`` to not store the
+    function's return value.
     """
 
     def decorate(func: Callable[..., Any]) -> Any:

@@ -14,6 +14,24 @@ from chancy.job import INT4_MAX, MAX_QUEUE_NAME
 __all__ = ["Queue"]
 
 DEFAULT_EXECUTOR = "chancy.executors.process.ProcessExecutor"
+#: Largest stored result (bytes of JSON) unless ``Chancy``/``Queue(max_result_bytes=)`` say.
+DEFAULT_MAX_RESULT_BYTES = 1024 * 1024
+#: The highest ``max_result_bytes`` accepted: a row is no place for anything bigger.
+MAX_RESULT_BYTES_CEILING = 64 * 1024 * 1024
+
+
+def check_max_result_bytes(where: str, value: Any) -> None:
+    """Raise ConfigurationError unless ``value`` is a usable ``max_result_bytes``."""
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or not 1 <= value <= MAX_RESULT_BYTES_CEILING
+    ):
+        raise ConfigurationError(
+            f"{where}: max_result_bytes must be an int from 1 to {MAX_RESULT_BYTES_CEILING} "
+            f"(64 MB), got {value!r}. To keep a job's result out of the database, use "
+            "@job(store_result=False) instead."
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,6 +43,8 @@ class Queue:
     means the executor's default. ``tags`` are regexes matched (from the start) against
     each worker's tags to decide which workers serve the queue. ``rate_limit`` jobs per
     ``rate_limit_window`` seconds is a global budget shared by all workers.
+    ``max_result_bytes`` caps the stored return value of this queue's jobs (bytes of
+    JSON); ``None`` uses the app's ``Chancy(max_result_bytes=...)``.
     """
 
     class State(enum.StrEnum):
@@ -43,6 +63,7 @@ class Queue:
     rate_limit_window: int | None = None
     resume_at: dt.datetime | None = None
     eager_polling: bool = False
+    max_result_bytes: int | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.tags, str):
@@ -106,6 +127,8 @@ class Queue:
             )
         if self.resume_at is not None and self.resume_at.tzinfo is None:
             raise ConfigurationError(f"{where}: resume_at must be timezone-aware.")
+        if self.max_result_bytes is not None:
+            check_max_result_bytes(where, self.max_result_bytes)
 
     def invalid_tags(self) -> list[str]:
         bad = []
@@ -138,4 +161,5 @@ class Queue:
             rate_limit_window=data.get("rate_limit_window"),
             resume_at=data.get("resume_at"),
             eager_polling=bool(data.get("eager_polling")),
+            max_result_bytes=data.get("max_result_bytes"),
         )

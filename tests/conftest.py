@@ -23,6 +23,9 @@ from chancy.errors import ConfigurationError
 from chancy.testing import random_prefix
 from tests.prefix_pool import PrefixPool
 
+#: The Django suite runs in its own process (tests/contrib/test_django.py starts it).
+collect_ignore = [] if os.environ.get("DJANGO_SETTINGS_MODULE") else ["django_suite"]
+
 CONFIGURED_DSN = os.environ.get("CHANCY_TEST_DSN", "postgresql://root@127.0.0.1:5432/test")
 
 

@@ -11,13 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import chancy.app.driver as driver
 from chancy.app.driver import AsyncConnectionLike, SyncConnectionLike
-from chancy.app.logging import setup_default_logger
+from chancy.app.logging import LOGGER_NAME
 from chancy.config import validate_prefix
 from chancy.db import embedded
 from chancy.db import engine as engines
 from chancy.db.models import Models, build_models
 from chancy.db.statements import notify as notify_sql
 from chancy.errors import ConfigurationError
+from chancy.queue import DEFAULT_MAX_RESULT_BYTES, check_max_result_bytes
 from chancy.utils import import_string
 
 __all__ = [
@@ -45,6 +46,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "chancy.plugins.recovery.Recovery",
     "chancy.plugins.metrics.Metrics",
     "chancy.plugins.workflow.WorkflowPlugin",
+    "chancy.plugins.tracing.Tracing",
 )
 
 
@@ -91,8 +93,12 @@ class AppCore:
         log: logging.Logger | None = None,
         no_default_plugins: bool = False,
         strict_queues: bool = False,
+        max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
     ) -> None:
         self.prefix = validate_prefix(prefix)
+        check_max_result_bytes("Chancy", max_result_bytes)
+        #: The largest job result stored (bytes of JSON), unless a queue sets its own.
+        self.max_result_bytes = max_result_bytes
         if min_connection_pool_size < 0 or max_connection_pool_size < 1:
             raise ConfigurationError(
                 "Pool sizes must be min >= 0 and max >= 1, got "
@@ -111,7 +117,9 @@ class AppCore:
         self.notifications = notifications
         #: Refuse pushes to queues that were never declared (see README, TkTech/chancy#69).
         self.strict_queues = strict_queues
-        self.log = log or setup_default_logger()
+        # The library convention: log to the "chancy" logger and let the application
+        # decide where records go (setup_default_logger() or its own logging config).
+        self.log = log or logging.getLogger(LOGGER_NAME)
         self._owns_engine = not isinstance(dsn, AsyncEngine)
         if isinstance(dsn, AsyncEngine):
             self._engine: AsyncEngine | None = dsn

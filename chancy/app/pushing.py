@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
 
+import chancy.tracing as tracing
 from chancy.app.core import AppCore, AsyncConnectionLike, SyncConnectionLike
 from chancy.db.statements import queues as queues_sql
 from chancy.db.statements.push import PushBatch
@@ -72,9 +73,10 @@ class PushMixin(AppCore):
         :meth:`sync_push_many`.
         """
         for chunk in chunked(_checked(jobs, batch_size), batch_size):
-            batch = PushBatch.from_jobs(chunk, validated=True)
-            async with self.autocommit_engine.connect() as conn:
-                references = await self._execute_push(conn, batch)
+            with tracing.push_span(chunk) as traced:
+                batch = PushBatch.from_jobs(traced, validated=True)
+                async with self.autocommit_engine.connect() as conn:
+                    references = await self._execute_push(conn, batch)
             # Yield only after the commit: a consumer that stops early keeps what it saw.
             yield references
 
@@ -94,7 +96,8 @@ class PushMixin(AppCore):
         :class:`~chancy.errors.ConfigurationError` before anything is written. Sync twin:
         :meth:`sync_push_many_ex`.
         """
-        return await self._execute_push(cursor, self._batch(jobs))
+        with tracing.push_span([as_job(j) for j in jobs]) as traced:
+            return await self._execute_push(cursor, self._batch(traced))
 
     async def _execute_push(self, cursor: AsyncConnectionLike, batch: PushBatch) -> list[Reference]:
         if not batch.refs:
@@ -120,9 +123,10 @@ class PushMixin(AppCore):
     ) -> Iterator[list[Reference]]:
         """Sync version of :meth:`push_many`."""
         for chunk in chunked(_checked(jobs, batch_size), batch_size):
-            batch = PushBatch.from_jobs(chunk, validated=True)
-            with self.sync_autocommit_engine.connect() as conn:
-                references = self._sync_execute_push(conn, batch)
+            with tracing.push_span(chunk) as traced:
+                batch = PushBatch.from_jobs(traced, validated=True)
+                with self.sync_autocommit_engine.connect() as conn:
+                    references = self._sync_execute_push(conn, batch)
             yield references
 
     def sync_push_many_ex(
@@ -131,7 +135,8 @@ class PushMixin(AppCore):
         """Sync version of :meth:`push_many_ex`: takes a ``Session`` or ``Connection``
         (SQLAlchemy's or psycopg's) or a psycopg ``Cursor``; never commits, rolls back or
         closes it."""
-        return self._sync_execute_push(cursor, self._batch(jobs))
+        with tracing.push_span([as_job(j) for j in jobs]) as traced:
+            return self._sync_execute_push(cursor, self._batch(traced))
 
     def _sync_execute_push(self, cursor: SyncConnectionLike, batch: PushBatch) -> list[Reference]:
         """Sync twin of :meth:`_execute_push`: the same statement, without ``await``."""

@@ -154,6 +154,8 @@ class QueueFields(Prefixed):
     rate_limit_window: Mapped[int | None] = mapped_column(sa.Integer)
     resume_at: Mapped[dt.datetime | None] = mapped_column(TZ)
     eager_polling: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+    #: Caps the stored result of this queue's jobs (NULL: the app's default).
+    max_result_bytes: Mapped[int | None] = mapped_column(sa.Integer)
 
 
 class WorkerFields(Prefixed):

@@ -21,11 +21,28 @@ from chancy.executors.calling import context_parameters, is_async, prepare
 from chancy.job import Limit, QueuedJob, Reference
 from chancy.queue import Queue
 
-__all__ = ["Executor", "ExecutorOwner", "JobCancelledError"]
+__all__ = ["Executor", "ExecutorOwner", "JobCancelledError", "ResultNotReturned"]
 
 
 class JobCancelledError(Exception):
     """The job was cancelled while it ran. Outcomes never retry it (matched by class)."""
+
+
+class ResultNotReturned:
+    """Reported as a job's result when its value could not be brought back from where
+    the job ran (a child process): the job succeeded, and ``reason`` says why its value
+    is missing, so the worker records that instead of silently storing nothing."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.reason,))
+
+    def __repr__(self) -> str:
+        return f"ResultNotReturned({self.reason!r})"
 
 
 class ExecutorOwner(Protocol):

@@ -23,8 +23,10 @@ from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
+from chancy.executors.base import ResultNotReturned
 from chancy.executors.calling import call_blocking
 from chancy.job import Limit, QueuedJob
+from chancy.queue import MAX_RESULT_BYTES_CEILING
 
 try:
     import resource
@@ -33,8 +35,8 @@ except ImportError:  # Windows: memory limits are not available
 
 __all__ = ["STOP_SIGNALS", "RemoteJobError", "RemoteTraceback", "decode_reply", "serve"]
 
-#: Results are only handed to plugins, never stored: don't ship huge ones across the pipe.
-MAX_RESULT_BYTES = 16 * 1024 * 1024
+#: The largest pickled result sent back to the worker (the stored-result ceiling).
+MAX_RESULT_BYTES = MAX_RESULT_BYTES_CEILING
 
 
 class RemoteJobError(Exception):
@@ -119,10 +121,23 @@ def memory_limit(limit: Limit | None) -> Iterator[None]:
 
 
 def _ok_reply(result: Any, meta: Any) -> bytes:
-    payload = _dumps(result)
-    if payload is not None and len(payload) > MAX_RESULT_BYTES:
-        payload = None
+    """A result that can't cross the pipe is replaced by a :class:`ResultNotReturned`
+    saying why, so the job still succeeds and the worker can record the reason."""
+    try:
+        payload = pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        payload = _not_returned(f"it could not be pickled in the child process ({exc!r})")
+    else:
+        if len(payload) > MAX_RESULT_BYTES:
+            payload = _not_returned(
+                f"it is {len(payload)} bytes pickled, more than the {MAX_RESULT_BYTES} a "
+                "child process sends back"
+            )
     return _pack((True, payload, None, None, meta, False))
+
+
+def _not_returned(reason: str) -> bytes:
+    return pickle.dumps(ResultNotReturned(reason), pickle.HIGHEST_PROTOCOL)
 
 
 def _error_reply(exc: BaseException, meta: Any) -> bytes:
@@ -162,13 +177,14 @@ def decode_reply(data: bytes) -> tuple[bool, Any, dict[str, Any] | None, bool]:
 
     The result and the exception are unpickled on their own, because their classes may
     exist only in the child (defined in the worker's ``__main__``, say): a result that
-    cannot be rebuilt becomes ``None`` and an exception a :class:`RemoteJobError`.
+    cannot be rebuilt becomes a :class:`ResultNotReturned` and an exception a
+    :class:`RemoteJobError`.
     """
     ok, payload, text, summary, meta, retire = pickle.loads(data)
     try:
         value = pickle.loads(payload) if payload is not None else None
-    except Exception:
-        value = None
+    except Exception as exc:
+        value = ResultNotReturned(f"the worker could not unpickle it ({exc!r})")
     if not ok:
         if not isinstance(value, BaseException):
             value = RemoteJobError(summary or "The job failed in its child process.")

@@ -56,9 +56,10 @@ class ProcessExecutor(Executor):
       process group (Ctrl-C, systemd, Kubernetes) is the worker's, which lets running
       jobs finish. A child lost once the worker is stopping puts its job back in the
       queue (its attempt not counted) instead of failing it.
-    - Kwargs and results cross a pipe, so results must be picklable to reach plugins
-      (others become ``None``); exceptions that cannot be pickled still fail the job
-      with their full traceback.
+    - Kwargs and results cross a pipe. A result that can't be pickled (or rebuilt in
+      the worker) arrives as a :class:`~chancy.executors.base.ResultNotReturned`, so the
+      job still succeeds and the reason is recorded; exceptions that cannot be pickled
+      still fail the job with their full traceback.
     """
 
     capabilities = (

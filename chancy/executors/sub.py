@@ -7,15 +7,18 @@ the executor without that support raises :class:`~chancy.errors.ConfigurationErr
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
+import pickle
 import sys
 from typing import Any
 
 from chancy.errors import ConfigurationError
-from chancy.executors.base import Executor
-from chancy.executors.thread import ThreadedExecutor
+from chancy.executors.base import Executor, ResultNotReturned
+from chancy.executors.thread import ThreadedExecutor, run_job
+from chancy.job import QueuedJob
 
-__all__ = ["SubInterpreterExecutor", "interpreter_pool_class"]
+__all__ = ["SubInterpreterExecutor", "interpreter_pool_class", "run_job_returning"]
 
 
 def interpreter_pool_class() -> type[concurrent.futures.Executor] | None:
@@ -29,6 +32,18 @@ def interpreter_pool_class() -> type[concurrent.futures.Executor] | None:
         except ImportError:
             found = None
     return found
+
+
+def run_job_returning(executor: type[Executor], job: QueuedJob) -> tuple[Any, dict[str, Any]]:
+    """:func:`run_job`, with a result that can't be pickled out of the interpreter
+    replaced by a :class:`ResultNotReturned`: the job succeeded, so it must not fail
+    on the way back."""
+    result, meta = run_job(executor, job)
+    try:
+        pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        result = ResultNotReturned(f"it could not be pickled out of its sub-interpreter ({exc!r})")
+    return result, meta
 
 
 def _initialize(path: list[str]) -> None:
@@ -62,6 +77,11 @@ class SubInterpreterExecutor(ThreadedExecutor):
                 "Chancy.Executor.Threaded for this queue instead."
             )
         super().__init__(worker, queue)
+
+    def submit(self, job: QueuedJob) -> asyncio.Future[tuple[Any, dict[str, Any]]]:
+        return asyncio.get_running_loop().run_in_executor(
+            self.pool, run_job_returning, type(self), job
+        )
 
     def make_pool(self) -> concurrent.futures.Executor:
         pool_class = interpreter_pool_class()

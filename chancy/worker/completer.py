@@ -4,7 +4,8 @@ Outcomes gather in memory and are written every ``interval`` seconds, or at once
 batch fills. The UPDATE applies only to rows still ``running`` under the same claim, so a
 late outcome can never overwrite a cancelled or recovered job. When the backlog grows past
 ``max_backlog`` callers wait, so a slow database slows the worker instead of growing its
-memory. A failed flush keeps its outcomes and is retried with backoff.
+memory. A failed flush keeps its outcomes and is retried with backoff. Stored results
+also bound a statement: a batch stops growing once its results pass ``batch_bytes``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Completer:
         batch_size: int = 1000,
         max_backlog: int = 10_000,
         retry: DatabaseRetry | None = None,
+        batch_bytes: int = 16 * 1024 * 1024,
     ) -> None:
         self.engine = engine
         self.models = models
@@ -47,6 +49,7 @@ class Completer:
         self.batch_size = batch_size
         self.max_backlog = max_backlog
         self.retry = retry or DatabaseRetry("Saving job outcomes", log=log, initial=0.5, maximum=30)
+        self.batch_bytes = batch_bytes
         self._pending: list[Outcome] = []
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()
@@ -90,7 +93,7 @@ class Completer:
         applied = 0
         async with self._lock:
             while self._pending:
-                batch = self._pending[: self.batch_size]
+                batch = self._next_batch()
                 applied_jobs = await self._write(batch)
                 del self._pending[: len(batch)]
                 applied += len(applied_jobs)
@@ -103,8 +106,18 @@ class Completer:
             self._drained.set()
         return applied
 
+    def _next_batch(self) -> list[Outcome]:
+        """Up to ``batch_size`` outcomes whose results add up to at most ``batch_bytes``
+        (always at least one), so big results never make one huge statement."""
+        size = 0
+        for count, outcome in enumerate(self._pending[: self.batch_size]):
+            size += len(outcome.result or "")
+            if size > self.batch_bytes and count > 0:
+                return self._pending[:count]
+        return self._pending[: self.batch_size]
+
     async def _write(self, batch: list[Outcome]) -> list[QueuedJob]:
-        rows = json_dumps([outcome_row(o.job, o.new_errors) for o in batch])
+        rows = json_dumps([outcome_row(o.job, o.new_errors, o.result) for o in batch])
         async with self.engine.connect() as conn:
             result = await conn.execute(build_complete(self.models), {"done_rows": rows})
             applied = {row.id for row in result}

@@ -74,10 +74,12 @@ def requeued(job: QueuedJob) -> QueuedJob:
 
 @dataclasses.dataclass(frozen=True)
 class Outcome:
-    """A job's new state plus how many of its error entries were already stored."""
+    """A job's new state, how many of its error entries were already stored, and the
+    result to store as JSON text (see :mod:`chancy.worker.results`; None stores NULL)."""
 
     job: QueuedJob
     stored_errors: int
+    result: str | None = None
 
     @property
     def new_errors(self) -> list[ErrorT]:

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import chancy.worker.logs as logs
 import chancy.worker.outcomes as outcomes
 import chancy.worker.shutdown as shutdown
 from chancy import events
@@ -24,7 +25,7 @@ from chancy.app import Chancy
 from chancy.backoff import DatabaseRetry
 from chancy.db.listener import Listener
 from chancy.errors import MigrationsNeededError, PluginDependencyError
-from chancy.executors.base import Executor
+from chancy.executors.base import Executor, ResultNotReturned
 from chancy.hub import Event, Hub
 from chancy.job import QueuedJob, Reference
 from chancy.loops import wait_for_event
@@ -33,6 +34,7 @@ from chancy.worker.assignment import QueueAssignment
 from chancy.worker.completer import Completer
 from chancy.worker.hooks import Hooks
 from chancy.worker.registry import Registry
+from chancy.worker.results import settle_result
 from chancy.worker.tasks import Loops, keep_running
 from chancy.worker.undeclared import UndeclaredQueues
 
@@ -92,7 +94,8 @@ class Worker:
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self.backoff_max_retries = backoff_max_retries
-        self.log = chancy.log
+        #: The app's logger, adding ``worker_id`` to every record's ``extra``.
+        self.log = logs.WorkerLog(chancy.log, {"worker_id": self.worker_id})
         self.hub = Hub()
         self.is_leader = asyncio.Event()
         self.shutdown_event = asyncio.Event()
@@ -204,6 +207,8 @@ class Worker:
         # fresh jobs for a dead worker's.
         await self.registry.announce_first()
         self._loops.spawn("heartbeat", self.registry.run())
+        # One reconcile before the watcher, so the start line can name what is served.
+        await self.assignment.refresh()
         self._loops.spawn("queues", self.assignment.watch())
         self._loops.spawn("undeclared", self.undeclared.run())
         await self.hooks.call("on_worker_started", worker=self)
@@ -214,6 +219,10 @@ class Worker:
             )
         if self.register_signal_handlers:
             shutdown.install_signal_handlers(self._on_signal)
+        served = [(p.queue, p.executor) for p in self._producers.values()]
+        logs.worker_started(
+            self.log, self.worker_id, logs.describe_queues(served, self.concurrency)
+        )
         await self.hub.emit("worker.started", {"worker": self})
 
     def loop_failed(self, name: str, exc: BaseException) -> None:
@@ -290,6 +299,7 @@ class Worker:
         await self.hub.emit(
             "worker.stopped" if clean else "worker.shutdown_timeout", {"worker": self}
         )
+        logs.worker_stopped(self.log, self.worker_id, clean=clean)
         self._stopped.set()
         return clean
 
@@ -312,8 +322,16 @@ class Worker:
     ) -> None:
         stored = len(job.errors)
         new = outcomes.after_run(job, exc)
-        new = await self.hooks.fold("on_job_completed", new, worker=self, exc=exc, result=result)
-        await self.completer.put(outcomes.Outcome(new, stored))
+        value = None if isinstance(result, ResultNotReturned) else result
+        new = await self.hooks.fold("on_job_completed", new, worker=self, exc=exc, result=value)
+        text = None
+        if new.state is QueuedJob.State.SUCCEEDED:
+            limit = executor.queue.max_result_bytes or self.chancy.max_result_bytes
+            new, text, reason = settle_result(new, result, limit=limit)
+            if reason is not None:
+                logs.result_not_stored(self.log, new, reason)
+        logs.job_finished(self.log, new, exc)
+        await self.completer.put(outcomes.Outcome(new, stored, text))
         producer = self._producers.get(executor.queue.name)
         if producer is not None:
             producer.job_done()
@@ -371,7 +389,11 @@ class Worker:
             return
         for executor in self.executors.values():
             if await executor.cancel(ref):
-                self.log.info("Cancelled running job %s.", ref.identifier)
+                self.log.info(
+                    "Cancelled running job %s.",
+                    ref.identifier,
+                    extra={"job_id": str(ref.identifier)},
+                )
 
     async def _on_recovered(self, event: Event) -> None:
         """Recovery gave this job to someone else: stop our run of that exact claim."""
@@ -383,7 +405,11 @@ class Worker:
             running = executor.running(ref)
             if running is not None and str(running.claim_id) == claim:
                 await executor.cancel(ref)
-                self.log.warning("Job %s was recovered from this worker; stopped it.", ref)
+                self.log.warning(
+                    "Job %s was recovered from this worker; stopped it.",
+                    ref.identifier,
+                    extra=logs.job_fields(running),
+                )
 
     async def _on_queue_change(self, event: Event) -> None:
         self.assignment.changed.set()

@@ -192,10 +192,18 @@ def test_context_managers() -> None:
 
 def test_setup_default_logger() -> None:
     sig = inspect.signature(chancy.app.setup_default_logger)
-    assert [(p.name, p.default) for p in sig.parameters.values()] == [("level", logging.INFO)]
-    logger = chancy.app.setup_default_logger()
-    assert logger.name == "chancy"
-    assert logger is chancy.app.setup_default_logger()
+    params = [(p.name, p.kind, p.default) for p in sig.parameters.values()]
+    assert params == [("level", POS, logging.INFO), ("fmt", KW, "text")]
+    logger = logging.getLogger("chancy")
+    before = list(logger.handlers), logger.level
+    try:
+        assert chancy.app.setup_default_logger() is logger
+        assert logger is chancy.app.setup_default_logger(fmt="json")
+        # Calling it again replaces its own handler instead of adding a second one.
+        streams = [h for h in logger.handlers if type(h) is logging.StreamHandler]
+        assert len(streams) == 1
+    finally:
+        logger.handlers[:], logger.level = before
 
 
 def test_all_is_sorted_and_complete() -> None:

@@ -18,14 +18,14 @@ PACKAGE = Path(__file__).resolve().parents[2] / "chancy"
 LAYERS = [
     ("chancy.job", "chancy.queue", "chancy.rule", "chancy.hub", "chancy.errors", "chancy.backoff")
     + ("chancy.events", "chancy.loops")
-    + ("chancy.utils", "chancy.config"),
+    + ("chancy.utils", "chancy.config", "chancy.tracing"),
     ("chancy.db",),
     ("chancy.migrations",),
     ("chancy.app",),
     ("chancy.executors",),
     ("chancy.worker",),
     ("chancy.plugin", "chancy.plugins"),
-    ("chancy.cli", "chancy.bench", "chancy.testing"),
+    ("chancy.cli", "chancy.bench", "chancy.testing", "chancy.contrib"),
 ]
 
 

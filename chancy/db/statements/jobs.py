@@ -70,7 +70,8 @@ def build_complete(models: Models) -> sa.Update:
     unpacked by ``jsonb_to_recordset``: encoding it is a single C-speed ``json.dumps``
     instead of per-element array adaptation. An outcome applies only while the row is
     still ``running`` under the same claim, so a result arriving after a cancel, a
-    recovery or a re-claim changes nothing.
+    recovery or a re-claim changes nothing. ``result`` arrives as JSON text (already
+    checked by the worker) and becomes the job's stored result; NULL clears it.
     """
     t = models.Job.__table__
     v = (
@@ -84,6 +85,7 @@ def build_complete(models: Models) -> sa.Update:
             sa.column("meta", pg.JSONB),
             sa.column("scheduled", sa.DateTime(timezone=True)),
             sa.column("max_attempts", sa.Integer),
+            sa.column("result", sa.Text),
         )
         .render_derived(name="v", with_types=True)
     )
@@ -107,6 +109,7 @@ def build_complete(models: Models) -> sa.Update:
             meta=sa.func.coalesce(v.c.meta, t.c.meta),
             scheduled_at=sa.func.coalesce(v.c.scheduled, t.c.scheduled_at),
             max_attempts=sa.func.coalesce(v.c.max_attempts, t.c.max_attempts),
+            result=sa.cast(v.c.result, pg.JSONB),
             # An update that leaves the job running (Worker.queue_update) keeps its claim.
             claim_id=sa.case(
                 (v.c.state == sa.literal_column("'running'"), t.c.claim_id), else_=None
@@ -116,8 +119,9 @@ def build_complete(models: Models) -> sa.Update:
     )
 
 
-def outcome_row(job: QueuedJob, new_errors: list[Any]) -> dict[str, Any]:
-    """One element of :func:`build_complete`'s ``done_rows`` document."""
+def outcome_row(job: QueuedJob, new_errors: list[Any], result: str | None = None) -> dict[str, Any]:
+    """One element of :func:`build_complete`'s ``done_rows`` document; ``result`` is
+    the JSON text of the job's result, or None."""
     return {
         "id": str(job.id),
         "claim": str(job.claim_id) if job.claim_id is not None else None,
@@ -127,6 +131,7 @@ def outcome_row(job: QueuedJob, new_errors: list[Any]) -> dict[str, Any]:
         "meta": job.meta or {},
         "scheduled": job.scheduled_at.isoformat(),
         "max_attempts": job.max_attempts,
+        "result": result,
     }
 
 
@@ -176,7 +181,8 @@ def build_cancel(models: Models, ident: uuid.UUID) -> sa.Update:
 
 
 def build_retry(models: Models, idents: list[uuid.UUID]) -> sa.Update:
-    """Send finished jobs back to the queue with a fresh attempt budget (errors are kept)."""
+    """Send finished jobs back to the queue with a fresh attempt budget (errors are kept;
+    the previous run's result is cleared, the new run stores its own)."""
     t = models.Job.__table__
     return (
         sa.update(t)
@@ -192,6 +198,7 @@ def build_retry(models: Models, idents: list[uuid.UUID]) -> sa.Update:
             completed_at=None,
             taken_by=None,
             claim_id=None,
+            result=None,
         )
         .returning(t.c.id, t.c.queue)
     )

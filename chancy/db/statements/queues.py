@@ -26,6 +26,7 @@ _UPSERTED = (
     "rate_limit_window",
     "resume_at",
     "eager_polling",
+    "max_result_bytes",
 )
 
 
@@ -42,6 +43,7 @@ def queue_values(queue: Queue) -> dict[str, Any]:
         "rate_limit_window": queue.rate_limit_window,
         "resume_at": queue.resume_at,
         "eager_polling": queue.eager_polling,
+        "max_result_bytes": queue.max_result_bytes,
     }
 
 

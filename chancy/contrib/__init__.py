@@ -1,0 +1,1 @@
+"""Optional integrations with other frameworks; each needs its own extra installed."""
