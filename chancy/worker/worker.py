@@ -20,19 +20,19 @@ from typing import Any
 import chancy.worker.logs as logs
 import chancy.worker.outcomes as outcomes
 import chancy.worker.shutdown as shutdown
-from chancy import events
 from chancy.app import Chancy
 from chancy.backoff import DatabaseRetry
 from chancy.db.listener import Listener
 from chancy.errors import MigrationsNeededError, PluginDependencyError
 from chancy.executors.base import Executor, ResultNotReturned
-from chancy.hub import Event, Hub
-from chancy.job import QueuedJob, Reference
+from chancy.hub import Hub
+from chancy.job import QueuedJob
 from chancy.loops import wait_for_event
 from chancy.queue import Queue
 from chancy.worker.assignment import QueueAssignment
 from chancy.worker.completer import Completer
 from chancy.worker.hooks import Hooks
+from chancy.worker.notices import Notices
 from chancy.worker.registry import Registry
 from chancy.worker.results import settle_result
 from chancy.worker.tasks import Loops, keep_running
@@ -112,6 +112,7 @@ class Worker:
         self.listener: Listener | None = None
         self.assignment = QueueAssignment(self)
         self._producers = self.assignment.producers
+        self.notices = Notices(self.assignment, self.log)
         self._loops = Loops(self.loop_failed)
         self._force = asyncio.Event()
         self.registry = Registry(self)
@@ -185,11 +186,7 @@ class Worker:
 
     async def _start_loops(self) -> None:
         chancy = self.chancy
-        self.hub.on(events.JOB_CANCELLED, self._on_cancelled)
-        self.hub.on(events.JOB_RECOVERED, self._on_recovered)
-        self.hub.on(events.QUEUE_PUSHED, self._on_pushed)
-        for event in events.QUEUE_CHANGES:
-            self.hub.on(event, self._on_queue_change)
+        self.notices.subscribe(self.hub)
         self._loops.spawn("completer", self.completer.run())
         if chancy.notifications:
             self.listener = Listener(
@@ -197,7 +194,7 @@ class Worker:
                 chancy.models.channel,
                 self.hub.emit,
                 log=self.log,
-                on_reconnect=self._wake_all,
+                on_reconnect=self.notices.wake_all,
                 retry=self.database_retry("Notification listener"),
             )
             self._loops.spawn("listener", self.listener.run())
@@ -375,49 +372,6 @@ class Worker:
             for job in jobs:
                 await self.hooks.call("on_job_updated", worker=self, job=job)
         await self.hub.emit("worker.jobs.updated", {"jobs": jobs, "worker": self})
-
-    # -- notifications ------------------------------------------------------------------
-    async def _on_pushed(self, event: Event) -> None:
-        producer = self._producers.get(event.body.get(events.QUEUE, ""))
-        if producer is not None:
-            producer.wake.set()
-
-    async def _on_cancelled(self, event: Event) -> None:
-        try:
-            ref = Reference(event.body[events.JOB])
-        except (KeyError, ValueError):
-            return
-        for executor in self.executors.values():
-            if await executor.cancel(ref):
-                self.log.info(
-                    "Cancelled running job %s.",
-                    ref.identifier,
-                    extra={"job_id": str(ref.identifier)},
-                )
-
-    async def _on_recovered(self, event: Event) -> None:
-        """Recovery gave this job to someone else: stop our run of that exact claim."""
-        try:
-            ref, claim = Reference(event.body[events.JOB]), event.body.get(events.CLAIM)
-        except (KeyError, ValueError):
-            return
-        for executor in self.executors.values():
-            running = executor.running(ref)
-            if running is not None and str(running.claim_id) == claim:
-                await executor.cancel(ref)
-                self.log.warning(
-                    "Job %s was recovered from this worker; stopped it.",
-                    ref.identifier,
-                    extra=logs.job_fields(running),
-                )
-
-    async def _on_queue_change(self, event: Event) -> None:
-        self.assignment.changed.set()
-
-    async def _wake_all(self) -> None:
-        for producer in self._producers.values():
-            producer.wake.set()
-        self.assignment.changed.set()
 
     def queues_changed(self) -> None:
         """Announce the new set of queues now rather than at the next heartbeat."""
