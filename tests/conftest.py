@@ -10,6 +10,7 @@ that is a configuration error worth seeing.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -96,3 +97,15 @@ async def chancy(dsn: str, prefix_pool: PrefixPool) -> AsyncIterator[Chancy]:
     finally:
         await app.__aexit__(None, None, None)
         await prefix_pool.release(prefix)
+
+
+@pytest.fixture(autouse=True)
+def chancy_logger() -> Iterator[logging.Logger]:
+    """Put the ``chancy`` logger back after each test: a ``chancy`` command run in-process
+    installs a handler (on the runner's stream, closed afterwards), which later tests of
+    the library's logging convention must not see."""
+    logger = logging.getLogger("chancy")
+    handlers, level = list(logger.handlers), logger.level
+    yield logger
+    logger.handlers[:] = handlers
+    logger.setLevel(level)

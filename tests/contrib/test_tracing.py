@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chancy import Chancy, Job, Queue
+from chancy import Chancy, Job, Queue, tracing
 from chancy.plugins.tracing import Tracing
 from chancy.tracing import META_KEY
 from tests.worker.worker_helpers import running_worker
@@ -18,16 +18,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E4
 
 ASYNC = "chancy.executors.asyncex.AsyncExecutor"
 EXPORTER = InMemorySpanExporter()
-
-
-def _install_provider() -> None:
-    # The global provider can be set once per process; every test shares this one.
-    provider = otel_sdk.TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(EXPORTER))
-    trace.set_tracer_provider(provider)
-
-
-_install_provider()
+# A provider of this module's own: the global one can be set once per process, and a
+# global SDK would make every other test's pushes carry trace context in their meta.
+PROVIDER = otel_sdk.TracerProvider()
+PROVIDER.add_span_processor(SimpleSpanProcessor(EXPORTER))
 
 
 async def succeed() -> str:
@@ -39,8 +33,9 @@ async def explode() -> None:
 
 
 @pytest.fixture(autouse=True)
-def clean_exporter() -> None:
+def traced(monkeypatch: pytest.MonkeyPatch) -> None:
     EXPORTER.clear()
+    monkeypatch.setattr(tracing, "tracer", lambda: PROVIDER.get_tracer("chancy"))
 
 
 def spans(name_prefix: str) -> list:
@@ -50,7 +45,7 @@ def spans(name_prefix: str) -> list:
 async def test_push_and_run_share_one_trace(chancy: Chancy) -> None:
     app = Chancy(chancy.engine, prefix=chancy.prefix, plugins=[Tracing()], no_default_plugins=True)
     queue = Queue("traced", executor=ASYNC, concurrency=2)
-    tracer = trace.get_tracer("test")
+    tracer = PROVIDER.get_tracer("test")
     async with running_worker(app, queue):
         with tracer.start_as_current_span("request") as request:
             ok = await app.push(Job.from_func(succeed, queue="traced"))
@@ -83,3 +78,12 @@ async def test_push_without_a_span_still_traces_its_own_push(chancy: Chancy) -> 
     assert push.parent is None
     assert push.attributes["messaging.destination.name"] == "traced"
     assert push.attributes["chancy.job.func"].endswith("succeed")
+
+
+async def test_no_sdk_means_no_context_in_meta(
+    chancy: Chancy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tracing, "tracer", lambda: trace.NoOpTracerProvider().get_tracer("x"))
+    ref = await chancy.push(Job.from_func(succeed, queue="traced"))
+    stored = await chancy.get_job(ref)
+    assert stored is not None and META_KEY not in stored.meta

@@ -15,7 +15,7 @@ from chancy import Chancy, Job, Queue, Reference
 from chancy.backoff import DatabaseRetry
 from chancy.worker import Worker
 from chancy.worker.outcomes import evolve
-from tests.cli.test_cli import app_path  # noqa: F401  (a fixture)
+from tests.cli.conftest import app_module, app_path  # noqa: F401  (fixtures)
 from tests.helpers import job_rows
 from tests.worker import jobs_for_worker_tests as jobs
 from tests.worker.worker_helpers import (
@@ -229,6 +229,7 @@ def test_cli_worker_start_concurrency_reaches_the_executors(
     from click.testing import CliRunner
 
     import chancy.cli.main as cli_main
+    import chancy.cli.worker as cli_worker
 
     seen: dict[str, int] = {}
 
@@ -245,6 +246,6 @@ def test_cli_worker_start_concurrency_reaches_the_executors(
 
     run("misc", "migrate")
     run("queue", "declare", "default", "-c", "6", "-e", "Async")
-    monkeypatch.setattr(cli_main, "Worker", Probe)
+    monkeypatch.setattr(cli_worker, "Worker", Probe)
     run("worker", "start", "--concurrency", "2")
     assert seen == {"slots": 2}

@@ -146,15 +146,29 @@ def build_get_jobs(models: Models, idents: list[uuid.UUID]) -> sa.Select[Any]:
 
 
 def build_list_jobs(
-    models: Models, *, func: str | None = None, queue: str | None = None
+    models: Models,
+    *,
+    func: str | None = None,
+    queue: str | None = None,
+    states: list[str] | None = None,
+    limit: int | None = None,
+    newest_first: bool = False,
 ) -> sa.Select[Any]:
-    """Jobs in push order (ids are time ordered), optionally of one function or queue."""
+    """Jobs in push order (ids are time ordered), optionally of one function, queue or states.
+
+    ``newest_first`` with ``limit`` is what an operator listing wants: the latest jobs.
+    """
     t = models.Job.__table__
-    stmt = sa.select(t).order_by(t.c.id)
+    stmt = sa.select(t).order_by(t.c.id.desc() if newest_first else t.c.id)
     if func is not None:
         stmt = stmt.where(t.c.func == func)
     if queue is not None:
         stmt = stmt.where(t.c.queue == queue)
+    if states:
+        # Checked against the enum: ``state_in`` writes the values as SQL literals.
+        stmt = stmt.where(state_in(t.c.state, [QueuedJob.State(s).value for s in states]))
+    if limit is not None:
+        stmt = stmt.limit(limit)
     return stmt
 
 

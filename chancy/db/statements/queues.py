@@ -148,3 +148,25 @@ def build_undeclared_with_pending(models: Models) -> sa.Select[Any]:
         .where(seen.c.queue.is_not(None), ~declared, waiting)
         .order_by(seen.c.queue)
     )
+
+
+def build_job_counts(models: Models) -> sa.Select[Any]:
+    """Jobs per queue and state, with how long the oldest job ready to run has waited.
+
+    ``oldest_ready_seconds`` counts from ``scheduled_at`` (a job scheduled for later is
+    not late) and is NULL for states that are not ready to run. Queues that were never
+    declared appear too, which is how an operator spots jobs nobody will run.
+    """
+    t = models.Job.__table__
+    ready = sa.and_(state_in(t.c.state, WAITING), t.c.scheduled_at <= sa.func.now())
+    oldest = sa.func.min(t.c.scheduled_at).filter(ready)
+    return (
+        sa.select(
+            t.c.queue,
+            t.c.state,
+            sa.func.count().label("jobs"),
+            sa.func.extract("epoch", sa.func.now() - oldest).label("oldest_ready_seconds"),
+        )
+        .group_by(t.c.queue, t.c.state)
+        .order_by(t.c.queue, t.c.state)
+    )
