@@ -8,14 +8,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-import json
-import re
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any, NotRequired, Protocol, TypedDict, TypeVar, runtime_checkable
 
 from chancy.errors import ConfigurationError
+from chancy.jsonvalues import check_json_object
 from chancy.utils import importable_name
 
 __all__ = ["IsAJob", "Job", "Limit", "QueuedJob", "Reference", "job"]
@@ -252,40 +251,6 @@ class Job:
             )
         for name in ("kwargs", "meta"):
             check_json_object(where, name, getattr(self, name))
-
-
-#: An escaped NUL in JSON text: Postgres' jsonb cannot store it.
-_JSON_NUL = re.compile(r"(?:^|[^\\])(?:\\\\)*\\u0000")
-
-
-def has_escaped_nul(text: str) -> bool:
-    """Whether JSON ``text`` holds a NUL character (``\\u0000``), which jsonb rejects."""
-    return _JSON_NUL.search(text) is not None
-
-
-def check_json_object(where: str, name: str, value: Any) -> str:
-    """Encode a kwargs/meta dict as strict JSON, or raise ConfigurationError saying why not."""
-    value = {} if value is None else value
-    if not isinstance(value, dict):
-        raise ConfigurationError(
-            f"{where}: {name} must be a dict, got {type(value).__name__} {value!r}."
-        )
-    bad_keys = [k for k in value if not isinstance(k, str)]
-    if bad_keys:
-        raise ConfigurationError(
-            f"{where}: {name} keys must be strings (they become keyword arguments), "
-            f"got {bad_keys!r}."
-        )
-    try:
-        text = json.dumps(value, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise ConfigurationError(
-            f"{where}: {name} must be JSON-serialisable ({exc}). Pass plain "
-            "dicts, lists, strings and numbers, and rebuild richer objects in the job."
-        ) from exc
-    if has_escaped_nul(text):
-        raise ConfigurationError(f"{where}: {name} contains a NUL character, which jsonb rejects.")
-    return text
 
 
 class ErrorT(TypedDict):

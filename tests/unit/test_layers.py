@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "chancy"
 LAYERS = [
     ("chancy.job", "chancy.queue", "chancy.rule", "chancy.hub", "chancy.errors", "chancy.backoff")
     + ("chancy.events", "chancy.loops")
-    + ("chancy.utils", "chancy.config", "chancy.tracing"),
+    + ("chancy.utils", "chancy.config", "chancy.tracing", "chancy.jsonvalues"),
     ("chancy.db",),
     ("chancy.migrations",),
     ("chancy.app",),

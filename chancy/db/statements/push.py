@@ -21,7 +21,8 @@ from chancy import events
 from chancy.db.models import ACTIVE_STATES, Models
 from chancy.db.statements import notify as notify_sql
 from chancy.db.statements._sql import INTS, TEXTS, TIMES, UUIDS, state_in
-from chancy.job import Job, Reference, check_json_object
+from chancy.job import Job, Reference
+from chancy.jsonvalues import check_json_object
 from chancy.utils import chancy_uuid, json_dumps
 
 _COLUMNS = (
