@@ -12,6 +12,7 @@ from logging.config import fileConfig
 from alembic import context
 
 from chancy.migrations.runtime import make_connection, run_env
+from chancy.plugins.tables import full_metadata
 
 DEFAULT_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
 
@@ -20,9 +21,10 @@ if context.config.config_file_name:
 x = context.get_x_argument(as_dictionary=True)
 prefix = x.get("prefix", "chancy_")
 url = x.get("url") or os.environ.get("CHANCY_DEV_URL", DEFAULT_URL)
+metadata = full_metadata(prefix)
 
 if context.is_offline_mode():
-    run_env(context, prefix=prefix, url=url, all_plugins=True)
+    run_env(context, prefix=prefix, url=url, target_metadata=metadata)
 else:
     with make_connection(url) as connection:
-        run_env(context, prefix=prefix, connection=connection, all_plugins=True)
+        run_env(context, prefix=prefix, connection=connection, target_metadata=metadata)

@@ -24,6 +24,10 @@ class Backoff:
     async def sleep(self) -> None:
         await asyncio.sleep(self.next_delay())
 
+    async def wait(self, error: BaseException) -> None:
+        """Back off after ``error``: sleep the next delay (subclasses also log it)."""
+        await self.sleep()
+
 
 class DatabaseRetry(Backoff):
     """Backoff state for one of a worker's database loops (``Worker.database_retry``).

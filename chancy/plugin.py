@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import contextlib
 import enum
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from chancy.backoff import Backoff
 from chancy.job import QueuedJob
+from chancy.loops import attempt, wait_for_event
 
 if TYPE_CHECKING:
     from chancy.app import Chancy
@@ -73,11 +73,7 @@ class Plugin(abc.ABC):
 
     async def sleep(self, seconds: float) -> bool:
         """Sleep ``seconds`` or until :meth:`wake_up`; always returns True."""
-        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
-        # cancellation that lands as the event is set, and the worker's stop would hang.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self.wakeup_signal.wait()
+        await wait_for_event(self.wakeup_signal, seconds)
         self.wakeup_signal.clear()
         return True
 
@@ -106,14 +102,11 @@ class Plugin(abc.ABC):
             await self.sleep(interval)
             if leader_only:
                 await self.wait_for_leader(worker)
-            try:
-                await step()
-                backoff.reset()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                worker.log.exception("Plugin %r failed; retrying.", self)
-                await backoff.sleep()
+            await attempt(
+                step,
+                backoff,
+                on_error=lambda exc: worker.log.exception("Plugin %r failed; retrying.", self),
+            )
 
     async def migrate(self, chancy: Chancy, *, remove: bool = False) -> None:
         """Upgrade this plugin's tables to their head, or with ``remove`` drop them."""

@@ -130,16 +130,6 @@ class Queue:
         if self.max_result_bytes is not None:
             check_max_result_bytes(where, self.max_result_bytes)
 
-    def matching_tags(self) -> list[re.Pattern[str]]:
-        """Compiled tag patterns; an invalid pattern is skipped (the caller logs it)."""
-        patterns = []
-        for tag in sorted(self.tags):
-            try:
-                patterns.append(re.compile(tag))
-            except re.error:
-                continue
-        return patterns
-
     def invalid_tags(self) -> list[str]:
         bad = []
         for tag in sorted(self.tags):

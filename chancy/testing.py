@@ -85,7 +85,8 @@ async def isolated_chancy(
             await app.__aexit__(None, None, None)
 
 
-Session = AsyncSession | AsyncConnection
+#: A caller's own session or connection to read through (its transaction included).
+SessionOrConnection = AsyncSession | AsyncConnection
 
 
 async def pushed_jobs(
@@ -93,7 +94,7 @@ async def pushed_jobs(
     *,
     func: str | Callable[..., Any] | None = None,
     queue: str | None = None,
-    session: Session | None = None,
+    session: SessionOrConnection | None = None,
     **fields: Any,
 ) -> list[QueuedJob]:
     """Jobs in the app's table matching ``func``, ``queue`` and any other field values.
@@ -121,7 +122,7 @@ async def assert_pushed(
     func: str | Callable[..., Any] | None = None,
     queue: str | None = None,
     count: int | None = None,
-    session: Session | None = None,
+    session: SessionOrConnection | None = None,
     **fields: Any,
 ) -> list[QueuedJob]:
     """Assert at least one (or exactly ``count``) matching job was pushed; return them.
@@ -150,7 +151,7 @@ async def assert_not_pushed(
     *,
     func: str | Callable[..., Any] | None = None,
     queue: str | None = None,
-    session: Session | None = None,
+    session: SessionOrConnection | None = None,
     **fields: Any,
 ) -> None:
     """Assert no job matching the filters (as :func:`pushed_jobs`) was pushed."""
@@ -161,7 +162,9 @@ def _func_path(func: str | Callable[..., Any]) -> str:
     return func if isinstance(func, str) else importable_name(func)
 
 
-async def _rows(app: Chancy, stmt: sa.Select[Any], session: Session | None) -> list[Any]:
+async def _rows(
+    app: Chancy, stmt: sa.Select[Any], session: SessionOrConnection | None
+) -> list[Any]:
     if session is not None:
         return list((await session.execute(stmt)).all())
     async with app.engine.connect() as conn:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import psycopg
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
 import chancy.app.driver as driver
-from chancy.app.driver import AsyncExecutable, SyncExecutable
+from chancy.app.driver import AsyncConnectionLike, SyncConnectionLike
 from chancy.app.logging import LOGGER_NAME
 from chancy.config import validate_prefix
 from chancy.db import embedded
@@ -24,7 +24,21 @@ from chancy.errors import ConfigurationError
 from chancy.queue import DEFAULT_MAX_RESULT_BYTES, check_max_result_bytes
 from chancy.utils import import_string
 
-__all__ = ["AppCore", "AsyncExecutable", "SyncExecutable"]
+__all__ = [
+    "AppCore",
+    "AsyncConnectionLike",
+    "AsyncExecutable",
+    "SyncConnectionLike",
+    "SyncExecutable",
+]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+#: Old names, kept for callers that imported them: these execute statements, they are
+#: not statements (SQLAlchemy's ``Executable`` is the statement).
+AsyncExecutable = AsyncConnectionLike
+SyncExecutable = SyncConnectionLike
 
 #: Added unless ``no_default_plugins`` is set, in this order, when the user has not
 #: supplied a plugin with the same identifier. Named by import path so the app does
@@ -290,12 +304,12 @@ class AppCore:
         """Sync twin of :attr:`pool` (psycopg ``Connection`` from the sync engine)."""
         return driver.DriverPool(lambda: self.sync_engine)
 
-    def _executable(self, cursor: AsyncExecutable) -> Any:
+    def _executable(self, cursor: AsyncConnectionLike) -> Any:
         """What every async ``*_ex`` method executes on: SQLAlchemy sessions and
         connections as given, psycopg connections and cursors adapted (never committed)."""
         return driver.executable(cursor, self.engine.dialect)
 
-    def _sync_executable(self, cursor: SyncExecutable) -> Any:
+    def _sync_executable(self, cursor: SyncConnectionLike) -> Any:
         """Sync twin of :meth:`_executable`."""
         return driver.executable(cursor, self.sync_engine.dialect, sync=True)
 
@@ -327,12 +341,28 @@ class AppCore:
             self._sync_engine.dispose()
         return False
 
+    async def in_transaction(
+        self,
+        ex: Callable[Concatenate[AsyncConnection, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run an ``_ex`` method in a transaction of its own, committed when it returns.
+
+        Every convenience method is this around its ``_ex`` twin, so the two can never
+        differ: whatever the ``_ex`` method writes and notifies commits together.
+        """
+        async with self.engine.begin() as conn:
+            return await ex(conn, *args, **kwargs)
+
     def _notify_stmt(self, event: str, payload: dict[str, Any]) -> sa.Select[Any] | None:
         if not self.notifications:
             return None
         return notify_sql.notify(self.models.channel, event, payload)
 
-    async def notify(self, cursor: AsyncExecutable, event: str, payload: dict[str, Any]) -> None:
+    async def notify(
+        self, cursor: AsyncConnectionLike, event: str, payload: dict[str, Any]
+    ) -> None:
         """Send ``event`` to every listening worker when ``cursor``'s transaction commits.
 
         ``cursor`` is an AsyncSession or AsyncConnection (upstream's parameter name).
@@ -343,14 +373,14 @@ class AppCore:
         if stmt is not None:
             await self._executable(cursor).execute(stmt)
 
-    def sync_notify(self, cursor: SyncExecutable, event: str, payload: dict[str, Any]) -> None:
+    def sync_notify(self, cursor: SyncConnectionLike, event: str, payload: dict[str, Any]) -> None:
         """Sync version of :meth:`notify`."""
         stmt = self._notify_stmt(event, payload)
         if stmt is not None:
             self._sync_executable(cursor).execute(stmt)
 
     async def notify_many(
-        self, cursor: AsyncExecutable, events: list[tuple[str, dict[str, Any]]]
+        self, cursor: AsyncConnectionLike, events: list[tuple[str, dict[str, Any]]]
     ) -> None:
         """Send several notifications in one statement."""
         if self.notifications and events:

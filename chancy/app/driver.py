@@ -31,8 +31,10 @@ from sqlalchemy.orm import Session
 
 __all__ = ["AsyncDriverPool", "DriverPool", "HotStatement", "executable", "psycopg_connection"]
 
-AsyncExecutable = AsyncSession | AsyncConnection | psycopg.AsyncConnection | psycopg.AsyncCursor
-SyncExecutable = Session | sa.Connection | psycopg.Connection | psycopg.Cursor
+#: What the ``*_ex`` methods accept as ``cursor``: anything that executes statements
+#: (a session, a connection, or psycopg's own connection or cursor), async or sync.
+AsyncConnectionLike = AsyncSession | AsyncConnection | psycopg.AsyncConnection | psycopg.AsyncCursor
+SyncConnectionLike = Session | sa.Connection | psycopg.Connection | psycopg.Cursor
 Params = dict[str, Any] | Sequence[dict[str, Any]] | None
 
 

@@ -7,7 +7,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from chancy.app.core import AppCore, AsyncExecutable
+from chancy import events
+from chancy.app.core import AppCore, AsyncConnectionLike
 from chancy.db.statements import jobs as jobs_sql
 from chancy.db.statements import workers as workers_sql
 from chancy.errors import ConfigurationError
@@ -109,23 +110,21 @@ class JobMixin(AppCore):
         retried. Interrupting a running job needs notifications. Returns 1 if the job was
         cancelled, 0 if it had already finished or does not exist.
         """
-        async with self.engine.begin() as conn:
-            return await self.cancel_job_ex(conn, ref)
+        return await self.in_transaction(self.cancel_job_ex, ref)
 
-    async def cancel_job_ex(self, cursor: AsyncExecutable, ref: RefLike) -> int:
+    async def cancel_job_ex(self, cursor: AsyncConnectionLike, ref: RefLike) -> int:
         ref = _reference(ref)
         stmt = jobs_sql.build_cancel(self.models, ref.identifier)
         rows = (await self._executable(cursor).execute(stmt)).all()
         if rows:
-            await self.notify(cursor, "job.cancelled", {"j": str(ref.identifier)})
+            await self.notify(cursor, events.JOB_CANCELLED, events.job_payload(str(ref.identifier)))
         return len(rows)
 
     async def retry_jobs(self, refs: Iterable[RefLike]) -> set[str]:
         """Run finished jobs again with a fresh attempt budget; returns the queues touched."""
-        async with self.engine.begin() as conn:
-            return await self.retry_jobs_ex(conn, refs)
+        return await self.in_transaction(self.retry_jobs_ex, refs)
 
-    async def retry_jobs_ex(self, cursor: AsyncExecutable, refs: Iterable[RefLike]) -> set[str]:
+    async def retry_jobs_ex(self, cursor: AsyncConnectionLike, refs: Iterable[RefLike]) -> set[str]:
         idents = [_reference(ref).identifier for ref in refs]
         if not idents:
             return set()
@@ -133,15 +132,15 @@ class JobMixin(AppCore):
             await self._executable(cursor).execute(jobs_sql.build_retry(self.models, idents))
         ).all()
         queues = {row.queue for row in rows}
-        await self.notify_many(cursor, [("queue.pushed", {"q": q}) for q in sorted(queues)])
+        pushed = [(events.QUEUE_PUSHED, events.queue_payload(q)) for q in sorted(queues)]
+        await self.notify_many(cursor, pushed)
         return queues
 
     async def purge_jobs(self, refs: Iterable[RefLike]) -> int:
         """Delete jobs that are not running; returns how many were deleted."""
-        async with self.engine.begin() as conn:
-            return await self.purge_jobs_ex(conn, refs)
+        return await self.in_transaction(self.purge_jobs_ex, refs)
 
-    async def purge_jobs_ex(self, cursor: AsyncExecutable, refs: Iterable[RefLike]) -> int:
+    async def purge_jobs_ex(self, cursor: AsyncConnectionLike, refs: Iterable[RefLike]) -> int:
         idents = [_reference(ref).identifier for ref in refs]
         if not idents:
             return 0

@@ -7,7 +7,7 @@ from typing import Any
 
 import chancy.app.driver as driver
 import chancy.tracing as tracing
-from chancy.app.core import AppCore, AsyncExecutable, SyncExecutable
+from chancy.app.core import AppCore, AsyncConnectionLike, SyncConnectionLike
 from chancy.db.statements import queues as queues_sql
 from chancy.db.statements.push import PushBatch
 from chancy.errors import ConfigurationError
@@ -55,7 +55,7 @@ class PushMixin(AppCore):
         async with self._autocommit_connection() as conn:
             return await self.push_ex(conn, job)
 
-    async def push_ex(self, cursor: AsyncExecutable, job: JobLike) -> Reference:
+    async def push_ex(self, cursor: AsyncConnectionLike, job: JobLike) -> Reference:
         """Push one job inside the caller's transaction (see :meth:`push_many_ex`)."""
         return (await self.push_many_ex(cursor, [job]))[0]
 
@@ -82,7 +82,7 @@ class PushMixin(AppCore):
             yield references
 
     async def push_many_ex(
-        self, cursor: AsyncExecutable, jobs: Sequence[JobLike]
+        self, cursor: AsyncConnectionLike, jobs: Sequence[JobLike]
     ) -> list[Reference]:
         """Push jobs inside the caller's transaction: they commit or roll back with it.
 
@@ -100,7 +100,7 @@ class PushMixin(AppCore):
         with tracing.push_span([as_job(j) for j in jobs]) as traced:
             return await self._execute_push(cursor, self._batch(traced))
 
-    async def _execute_push(self, cursor: AsyncExecutable, batch: PushBatch) -> list[Reference]:
+    async def _execute_push(self, cursor: AsyncConnectionLike, batch: PushBatch) -> list[Reference]:
         if not batch.refs:
             return []
         if self.strict_queues:
@@ -121,7 +121,7 @@ class PushMixin(AppCore):
         with self._sync_autocommit_connection() as conn:
             return self.sync_push_ex(conn, job)
 
-    def sync_push_ex(self, cursor: SyncExecutable, job: JobLike) -> Reference:
+    def sync_push_ex(self, cursor: SyncConnectionLike, job: JobLike) -> Reference:
         """Sync version of :meth:`push_ex`."""
         return self.sync_push_many_ex(cursor, [job])[0]
 
@@ -136,14 +136,16 @@ class PushMixin(AppCore):
                     references = self._sync_execute_push(conn, batch)
             yield references
 
-    def sync_push_many_ex(self, cursor: SyncExecutable, jobs: Sequence[JobLike]) -> list[Reference]:
+    def sync_push_many_ex(
+        self, cursor: SyncConnectionLike, jobs: Sequence[JobLike]
+    ) -> list[Reference]:
         """Sync version of :meth:`push_many_ex`: takes a ``Session`` or ``Connection``
         (SQLAlchemy's or psycopg's) or a psycopg ``Cursor``; never commits, rolls back or
         closes it."""
         with tracing.push_span([as_job(j) for j in jobs]) as traced:
             return self._sync_execute_push(cursor, self._batch(traced))
 
-    def _sync_execute_push(self, cursor: SyncExecutable, batch: PushBatch) -> list[Reference]:
+    def _sync_execute_push(self, cursor: SyncConnectionLike, batch: PushBatch) -> list[Reference]:
         """Sync twin of :meth:`_execute_push`: the same statement, without ``await``."""
         if not batch.refs:
             return []

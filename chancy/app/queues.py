@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from chancy.app.core import AppCore, AsyncExecutable, SyncExecutable
+from chancy import events
+from chancy.app.core import AppCore, AsyncConnectionLike, SyncConnectionLike
 from chancy.db.statements import jobs as jobs_sql
 from chancy.db.statements import queues as queues_sql
 from chancy.errors import ConfigurationError
@@ -59,13 +60,18 @@ class QueueMixin(AppCore):
         """
         async with self.engine.begin() as conn:
             stored = await self.declare_ex(conn, queue, upsert=upsert)
-            await self.notify(conn, "queue.declared", {"q": queue.name})
+            await self.notify(conn, events.QUEUE_DECLARED, events.queue_payload(queue.name))
         return stored
 
     async def declare_ex(
-        self, cursor: AsyncExecutable, queue: Queue, *, upsert: bool = False
+        self, cursor: AsyncConnectionLike, queue: Queue, *, upsert: bool = False
     ) -> Queue:
-        """Declare inside the caller's transaction; never commits and sends no notification."""
+        """Declare inside the caller's transaction; never commits and sends no notification.
+
+        The one ``_ex`` method that does not notify (as upstream documents): call
+        :meth:`notify` with ``queue.declared`` yourself, or workers see the queue at
+        their next ``queue_change_poll_interval``.
+        """
         stmt = queues_sql.build_declare(self.models, _checked(queue), upsert=upsert)
         return queues_sql.row_to_queue((await self._executable(cursor).execute(stmt)).one())
 
@@ -73,11 +79,11 @@ class QueueMixin(AppCore):
         """Sync version of :meth:`declare`."""
         with self.sync_engine.begin() as conn:
             stored = self.sync_declare_ex(conn, queue, upsert=upsert)
-            self.sync_notify(conn, "queue.declared", {"q": queue.name})
+            self.sync_notify(conn, events.QUEUE_DECLARED, events.queue_payload(queue.name))
         return stored
 
     def sync_declare_ex(
-        self, cursor: SyncExecutable, queue: Queue, *, upsert: bool = False
+        self, cursor: SyncConnectionLike, queue: Queue, *, upsert: bool = False
     ) -> Queue:
         """Sync version of :meth:`declare_ex`."""
         stmt = queues_sql.build_declare(self.models, _checked(queue), upsert=upsert)
@@ -102,19 +108,17 @@ class QueueMixin(AppCore):
 
         Workers drain and drop the queue within about a second (``queue.deleted``).
         """
-        async with self.engine.begin() as conn:
-            count = await self.delete_queue_ex(conn, name, purge_jobs=purge_jobs)
-            await self.notify(conn, "queue.deleted", {"q": name})
-        return count
+        return await self.in_transaction(self.delete_queue_ex, name, purge_jobs=purge_jobs)
 
     async def delete_queue_ex(
-        self, cursor: AsyncExecutable, name: str, *, purge_jobs: bool = True
+        self, cursor: AsyncConnectionLike, name: str, *, purge_jobs: bool = True
     ) -> int:
-        """Delete inside the caller's transaction; never commits."""
-        cursor = self._executable(cursor)
-        result = await cursor.execute(queues_sql.build_delete_queue(self.models, name))
+        """Delete inside the caller's transaction; never commits. Notifies ``queue.deleted``."""
+        executable = self._executable(cursor)
+        result = await executable.execute(queues_sql.build_delete_queue(self.models, name))
         if purge_jobs:
-            await cursor.execute(jobs_sql.build_delete_queue_jobs(self.models, name))
+            await executable.execute(jobs_sql.build_delete_queue_jobs(self.models, name))
+        await self.notify(cursor, events.QUEUE_DELETED, events.queue_payload(name))
         return result.rowcount
 
     async def pause_queue(
@@ -124,30 +128,30 @@ class QueueMixin(AppCore):
 
         Jobs already running finish. Returns the number of queues changed.
         """
-        async with self.engine.begin() as conn:
-            count = await self.pause_queue_ex(conn, name, resume_at=resume_at)
-            await self.notify(conn, "queue.paused", {"q": name})
-        return count
+        return await self.in_transaction(self.pause_queue_ex, name, resume_at=resume_at)
 
     async def pause_queue_ex(
         self,
-        cursor: AsyncExecutable,
+        cursor: AsyncConnectionLike,
         name: str,
         *,
         resume_at: dt.datetime | dt.timedelta | None = None,
     ) -> int:
+        """Pause inside the caller's transaction; never commits. Notifies ``queue.paused``."""
         stmt = queues_sql.build_set_state(
             self.models, name, Queue.State.PAUSED, _resume_time(resume_at)
         )
-        return len((await self._executable(cursor).execute(stmt)).all())
+        count = len((await self._executable(cursor).execute(stmt)).all())
+        await self.notify(cursor, events.QUEUE_PAUSED, events.queue_payload(name))
+        return count
 
     async def resume_queue(self, name: str) -> int:
         """Let workers claim from a paused queue again."""
-        async with self.engine.begin() as conn:
-            count = await self.resume_queue_ex(conn, name)
-            await self.notify(conn, "queue.resumed", {"q": name})
-        return count
+        return await self.in_transaction(self.resume_queue_ex, name)
 
-    async def resume_queue_ex(self, cursor: AsyncExecutable, name: str) -> int:
+    async def resume_queue_ex(self, cursor: AsyncConnectionLike, name: str) -> int:
+        """Resume inside the caller's transaction; never commits. Notifies ``queue.resumed``."""
         stmt = queues_sql.build_set_state(self.models, name, Queue.State.ACTIVE, None)
-        return len((await self._executable(cursor).execute(stmt)).all())
+        count = len((await self._executable(cursor).execute(stmt)).all())
+        await self.notify(cursor, events.QUEUE_RESUMED, events.queue_payload(name))
+        return count

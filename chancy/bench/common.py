@@ -14,6 +14,7 @@ from chancy.app import Chancy
 from chancy.db.statements import bench as bench_sql
 from chancy.hub import Event
 from chancy.job import Job
+from chancy.loops import wait_for_event
 from chancy.queue import Queue
 from chancy.testing import isolated_chancy, random_prefix
 from chancy.worker import Worker
@@ -135,8 +136,7 @@ class CompletionCounter:
     async def wait(self, stall_timeout: float = 60.0) -> bool:
         """True once ``target`` outcomes are in; False if nothing happened for a while."""
         while not self.done.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.done.wait(), 1.0)
+            await wait_for_event(self.done, 1.0)
             if time.monotonic() - self.last_progress > stall_timeout:
                 return False
         return True

@@ -179,7 +179,9 @@ def app_module(path: str) -> types.ModuleType | None:
 
 def shell_namespace(app: Chancy, app_path: str) -> dict[str, Any]:
     """The app module's public names, upstream's shell names, and ``chancy`` (the app)."""
-    from chancy import Job, Limit, Queue, QueuedJob, Reference, Worker
+    from chancy.job import Job, Limit, QueuedJob, Reference
+    from chancy.queue import Queue
+    from chancy.worker import Worker
 
     module = app_module(app_path)
     namespace = {k: v for k, v in vars(module).items() if not k.startswith("_")} if module else {}

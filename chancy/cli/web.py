@@ -19,6 +19,7 @@ import click
 from click.core import ParameterSource
 
 from chancy.app import Chancy
+from chancy.cli.common import load_app
 from chancy.db.listener import Listener
 from chancy.errors import ConfigurationError, MigrationsNeededError
 from chancy.worker import Worker
@@ -108,10 +109,6 @@ def _load_app(ctx: click.Context) -> tuple[Chancy, str]:
     path = getattr(root.obj, "app_path", None) or root.params.get("app")
     if not path:
         raise click.UsageError("This command needs --app module:attr.")
-    try:  # the restructured CLI
-        from chancy.cli.common import load_app  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        from chancy.cli.main import load_app
     return load_app(path), path
 
 

@@ -18,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from chancy.backoff import DatabaseRetry
+from chancy.loops import attempt
 
 Dispatch = Callable[[str, dict[str, Any]], Awaitable[None]]
 
@@ -45,32 +46,33 @@ class Listener:
         #: Set while LISTEN is established.
         self.listening = asyncio.Event()
         self.connection: psycopg.AsyncConnection[Any] | None = None
+        self._connected_before = False
 
     async def run(self) -> None:
-        backoff = self.retry
-        first = True
+        """Listen until cancelled, reconnecting with backoff whenever the connection is
+        lost; every reconnection after the first calls ``on_reconnect``."""
+        self._connected_before = False
         while True:
-            try:
-                async with await psycopg.AsyncConnection.connect(
-                    self.conninfo, autocommit=True
-                ) as conn:
-                    self.connection = conn
-                    await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
-                    self.listening.set()
-                    backoff.reset()
-                    if not first and self.on_reconnect is not None:
-                        await self.on_reconnect()
-                    first = False
-                    async for note in conn.notifies():
-                        await self._handle(note.payload)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.listening.clear()
-                await backoff.wait(exc)
-            finally:
-                self.connection = None
-                self.listening.clear()
+            await attempt(self._listen, self.retry)
+
+    async def _listen(self) -> None:
+        """One connection's life: LISTEN, then dispatch until it ends."""
+        try:
+            async with await psycopg.AsyncConnection.connect(
+                self.conninfo, autocommit=True
+            ) as conn:
+                self.connection = conn
+                await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+                self.listening.set()
+                self.retry.reset()
+                if self._connected_before and self.on_reconnect is not None:
+                    await self.on_reconnect()
+                self._connected_before = True
+                async for note in conn.notifies():
+                    await self._handle(note.payload)
+        finally:
+            self.connection = None
+            self.listening.clear()
 
     async def _handle(self, payload: str) -> None:
         try:

@@ -13,7 +13,8 @@ import dataclasses
 import datetime as dt
 import functools
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
@@ -22,7 +23,14 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from chancy.config import validate_prefix
 from chancy.queue import DEFAULT_EXECUTOR
 
-__all__ = ["NAMING_CONVENTION", "Models", "build_models", "table_prefix"]
+__all__ = [
+    "NAMING_CONVENTION",
+    "Models",
+    "PluginModels",
+    "build_models",
+    "per_prefix",
+    "table_prefix",
+]
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -235,3 +243,36 @@ def build_models(prefix: str = "chancy_") -> Models:
         Leader=map_fields("Leader", LeaderFields, base),
         QueueRateLimit=map_fields("QueueRateLimit", QueueRateLimitFields, base),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class PluginModels:
+    """A plugin's mapped classes for one prefix; subclasses add one field per class."""
+
+    core: Models
+
+
+PluginModelsT = TypeVar("PluginModelsT", bound=PluginModels)
+
+
+def per_prefix(cls: type[PluginModelsT], **fields: type) -> Callable[[Models], PluginModelsT]:
+    """A plugin's model builder: ``cls`` with each of ``fields`` mapped, once per prefix.
+
+    ``per_prefix(CronModels, Cron=CronFields)`` maps ``CronFields`` as class ``Cron`` on
+    the prefix's core ``Base`` (one MetaData, one naming convention, foreign keys that
+    resolve). A registry accepts each class name once, so the mapping runs on the first
+    call for a prefix and every later call, from any ``Models`` of that prefix, gets the
+    same result.
+    """
+
+    @functools.cache
+    def for_prefix(prefix: str) -> PluginModelsT:
+        core = build_models(prefix)
+        mapped = {name: map_fields(name, mixin, core.Base) for name, mixin in fields.items()}
+        return cls(core=core, **mapped)
+
+    def builder(models: Models) -> PluginModelsT:
+        return for_prefix(models.prefix)
+
+    builder.__doc__ = f"The {cls.__name__} of a prefix, on its core registry."
+    return builder

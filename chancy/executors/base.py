@@ -25,7 +25,7 @@ __all__ = ["Executor", "ExecutorOwner", "JobCancelledError", "ResultNotReturned"
 
 
 class JobCancelledError(Exception):
-    """The job was cancelled while it ran. Outcomes never retry it (matched by name)."""
+    """The job was cancelled while it ran. Outcomes never retry it (matched by class)."""
 
 
 class ResultNotReturned:

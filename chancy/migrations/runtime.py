@@ -7,7 +7,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from chancy.db.models import build_models
-from chancy.db.plugin_models import full_metadata
 from chancy.db.statements.locks import migration_lock
 
 
@@ -17,7 +16,7 @@ def run_env(
     connection: Any = None,
     url: str | None = None,
     *,
-    all_plugins: bool = False,
+    target_metadata: sa.MetaData | None = None,
 ) -> None:
     """Configure ``context`` for one prefix and run the migrations.
 
@@ -26,18 +25,17 @@ def run_env(
     prefixes migrate freely. In offline mode (``alembic --sql``) the same statements,
     lock included, are printed for ``url``'s dialect instead of run.
 
-    The target metadata gives unnamed constraints their prefixed names. The developer
-    CLI passes ``all_plugins`` so autogenerate sees every branch's tables; the shipped
-    environment doesn't, so migrating never registers models of plugins an app hasn't
-    enabled.
+    The target metadata gives unnamed constraints their prefixed names; it defaults to
+    the core tables'. The developer CLI passes every bundled plugin's tables
+    (:func:`chancy.plugins.tables.full_metadata`) so autogenerate sees every branch; the
+    shipped environment doesn't, so migrating never registers models of plugins an app
+    hasn't enabled.
     """
     attributes = context.config.attributes
     prefix = prefix or attributes.get("table_prefix") or "chancy_"
     connection = connection or attributes.get("connection")
     options: dict[str, Any] = {
-        "target_metadata": (
-            full_metadata(prefix) if all_plugins else build_models(prefix).metadata
-        ),
+        "target_metadata": target_metadata or build_models(prefix).metadata,
         "version_table": f"{prefix}alembic_version",
         "transactional_ddl": True,
     }

@@ -11,24 +11,21 @@ hub as ``worker.queue.updated`` so callers can tell when the worker has seen it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import re
-from typing import TYPE_CHECKING
 
 from chancy.db.statements import queues as queues_sql
+from chancy.loops import FAILED, attempt, wait_for_event
 from chancy.queue import Queue
+from chancy.worker.context import WorkerContext
 from chancy.worker.producer import Producer
-
-if TYPE_CHECKING:
-    from chancy.worker.worker import Worker
 
 #: Queue fields a running executor can follow without being rebuilt.
 _LIVE_FIELDS = ("state", "resume_at")
 
 
 class QueueAssignment:
-    def __init__(self, worker: Worker) -> None:
+    def __init__(self, worker: WorkerContext) -> None:
         self.worker = worker
         self.producers: dict[str, Producer] = {}
         self.changed = asyncio.Event()
@@ -59,19 +56,13 @@ class QueueAssignment:
         backoff = self.worker.database_retry("Loading queues")
         while True:
             self.changed.clear()
-            try:
-                await self.reconcile(await self.load())
-                backoff.reset()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                await backoff.wait(exc)
+            if await attempt(self.refresh, backoff) is FAILED:
                 continue
-            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
-            # cancellation that lands as the event is set, and stop() then hangs.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.worker.queue_change_poll_interval):
-                    await self.changed.wait()
+            await wait_for_event(self.changed, self.worker.queue_change_poll_interval)
+
+    async def refresh(self) -> None:
+        """Load the queues and follow them: start, retire, restart or update producers."""
+        await self.reconcile(await self.load())
 
     def _serves(self, queue: Queue) -> bool:
         if self.worker.queues is not None and queue.name not in self.worker.queues:
@@ -113,30 +104,22 @@ class QueueAssignment:
                 del self.producers[name]
                 continue
             if name not in wanted:
-                producer.retiring = True
-                producer.wake.set()
+                producer.retire()
                 continue
             target = wanted.pop(name)
             if producer.retiring:
                 # Deleted (or untagged) and back before it drained: restart, don't drop it.
-                producer.retiring = False
-                producer.replacement = target
-                producer.wake.set()
+                producer.replace_with(target)
                 continue
             current = producer.replacement or producer.queue
             if target == current:
                 continue
             if _same_except_live(target, current) and producer.replacement is None:
-                producer.queue = target
-                await self.worker.hub.emit(
-                    "worker.queue.updated",
-                    {"queue": target, "executor": producer.executor, "worker": self.worker},
-                )
+                await producer.apply_live(target)
             else:
-                producer.replacement = target
-            producer.wake.set()
+                producer.replace_with(target)
         for name, queue in wanted.items():
-            producer = Producer(self.worker, queue)
+            producer = Producer(self.worker, queue, on_retired=self.forget)
             producer.task = asyncio.create_task(
                 self._run_producer(producer), name=f"chancy:queue:{name}"
             )

@@ -11,7 +11,6 @@ also bound a statement: a batch stops growing once its results pass ``batch_byte
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -21,6 +20,7 @@ from chancy.backoff import DatabaseRetry
 from chancy.db.models import Models
 from chancy.db.statements.jobs import build_complete, outcome_row
 from chancy.job import QueuedJob
+from chancy.loops import attempt, wait_for_event
 from chancy.utils import json_dumps
 from chancy.worker.outcomes import Outcome
 
@@ -78,20 +78,10 @@ class Completer:
         """
         backoff = self.retry
         while not self._closing:
-            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
-            # cancellation that lands as the event is set.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.interval):
-                    await self._wake.wait()
+            await wait_for_event(self._wake, self.interval)
             self._wake.clear()
-            try:
-                await self.flush()
-                backoff.reset()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                if not self._closing:  # else the final flush retries
-                    await backoff.wait(exc)
+            # Closing: no backoff, the final flush retries.
+            await attempt(self.flush, backoff, on_error=lambda exc: not self._closing)
 
     def close(self) -> None:
         """Ask :meth:`run` to return after its current flush."""

@@ -7,6 +7,7 @@ import datetime as dt
 import traceback
 from typing import Any
 
+from chancy.executors.base import JobCancelledError
 from chancy.job import ErrorT, QueuedJob
 
 State = QueuedJob.State
@@ -57,8 +58,13 @@ def after_run(job: QueuedJob, exc: BaseException | None) -> QueuedJob:
 
 
 def retryable(exc: BaseException) -> bool:
-    """Cancellation is final: a cancelled job is never retried."""
-    return type(exc).__name__ != "JobCancelledError"
+    """Cancellation is final: a cancelled job is never retried.
+
+    A class check, not a name check: an error from the process executor's child crosses
+    the pipe pickled and is rebuilt as the very same class, and an unrelated exception
+    that happens to share the name is an ordinary, retryable failure.
+    """
+    return not isinstance(exc, JobCancelledError)
 
 
 def requeued(job: QueuedJob) -> QueuedJob:

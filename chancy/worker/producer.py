@@ -9,27 +9,37 @@ slot frees after a full claim (more work is likely waiting), on every completion
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from chancy.app.driver import HotStatement
+from chancy.db.claimed import claimed_job
 from chancy.db.statements import jobs as jobs_sql
 from chancy.db.statements import queues as queues_sql
 from chancy.executors.base import Executor
 from chancy.job import QueuedJob
+from chancy.loops import FAILED, attempt, wait_for_event
 from chancy.queue import Queue
 from chancy.utils import import_string
-
-if TYPE_CHECKING:
-    from chancy.worker.worker import Worker
+from chancy.worker.context import WorkerContext
 
 
 class Producer:
-    def __init__(self, worker: Worker, queue: Queue) -> None:
+    """Serves one queue. Its state changes only through its own methods: :meth:`retire`,
+    :meth:`replace_with` and :meth:`apply_live`; ``on_retired`` is called once it has
+    drained and stopped for good."""
+
+    def __init__(
+        self,
+        worker: WorkerContext,
+        queue: Queue,
+        *,
+        on_retired: Callable[[Producer], None] | None = None,
+    ) -> None:
         self.worker = worker
         self.queue = queue
+        self.on_retired = on_retired
         self.wake = asyncio.Event()
         self.executor: Executor | None = None
         #: A changed configuration to restart with once the executor drains.
@@ -39,6 +49,29 @@ class Producer:
         self._last_claim_full = False
         self.task: asyncio.Task[None] | None = None
         self.retry = worker.database_retry(f"Claiming from queue {queue.name!r}")
+
+    def retire(self) -> None:
+        """Stop claiming now and drain: the queue was deleted or untagged, or the worker
+        is stopping."""
+        self.retiring = True
+        self.wake.set()
+
+    def replace_with(self, queue: Queue) -> None:
+        """Drain, then restart with ``queue``; also takes back a retire not yet finished
+        (a queue deleted and declared again before it drained)."""
+        self.retiring = False
+        self.replacement = queue
+        self.wake.set()
+
+    async def apply_live(self, queue: Queue) -> None:
+        """Follow a change the running executor can take without a restart (pause,
+        resume), and say so on the hub."""
+        self.queue = queue
+        await self.worker.hub.emit(
+            "worker.queue.updated",
+            {"queue": queue, "executor": self.executor, "worker": self.worker},
+        )
+        self.wake.set()
 
     @property
     def may_claim(self) -> bool:
@@ -69,7 +102,8 @@ class Producer:
             if self.replacement is None or not self.may_claim:
                 # Gone from the worker before anyone hears it was removed.
                 self.executor = None
-                self.worker.assignment.forget(self)
+                if self.on_retired is not None:
+                    self.on_retired(self)
                 await hub.emit("worker.queue.removed", body)
                 return
             self.queue, self.replacement = self.replacement, None
@@ -78,11 +112,7 @@ class Producer:
     async def _serve(self, executor: Executor) -> None:
         backoff = self.retry
         while True:
-            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
-            # cancellation that lands as the event is set.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._next_poll()):
-                    await self.wake.wait()
+            await wait_for_event(self.wake, self._next_poll())
             self.wake.clear()
             if not self.may_claim or self.replacement is not None:
                 if len(executor) == 0:
@@ -97,13 +127,8 @@ class Producer:
                     {"queue": self.queue, "executor": executor, "worker": self.worker},
                 )
                 continue
-            try:
-                jobs = await self.claim(free)
-                backoff.reset()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                await backoff.wait(exc)
+            jobs = await attempt(lambda: self.claim(free), backoff)  # noqa: B023 (awaited here)
+            if jobs is FAILED:
                 self.wake.set()
                 continue
             self._last_claim_full = len(jobs) == free
@@ -138,26 +163,22 @@ class Producer:
         chancy = self.worker.chancy
         models = chancy.models
         queue = self.queue
-        params: dict[str, Any] = {
-            "fetch_queue": queue.name,
-            "fetch_limit": up_to,
-            "fetch_worker": self.worker.worker_id,
-        }
         if not (queue.rate_limit and queue.rate_limit_window):
             # The claim on the driver connection, prepared, JSON left as text: the job
-            # objects are built by QueuedJob.from_claim, decoding only non-empty JSON.
+            # objects are built by claimed_job, decoding only non-empty JSON.
             engine = self.worker.engine
             hot = HotStatement.of(jobs_sql.build_fetch(models), engine.dialect)
             async with engine.connect() as conn:
                 if not self.may_claim:  # stop began while a connection was checked out
                     return []
+                params = jobs_sql.fetch_params(queue.name, up_to, self.worker.worker_id)
                 raw = (await conn.get_raw_connection()).driver_connection
                 with chancy._translating_errors(hot.sql, translate=False):
                     rows = await hot.run(
                         raw, params, prepare=chancy.prepared_statements, json_as_text=True
                     )
             keys = hot.keys
-            return [QueuedJob.from_claim(dict(zip(keys, row, strict=True))) for row in rows]
+            return [claimed_job(dict(zip(keys, row, strict=True))) for row in rows]
         async with chancy.engine.begin() as conn:
             await conn.execute(jobs_sql.build_claim_plan_setting(local=True))
             now = int(time.time())
@@ -165,9 +186,10 @@ class Producer:
             used = (
                 await conn.execute(queues_sql.build_take_window(models, queue.name, window))
             ).scalar_one()
-            params["fetch_limit"] = min(up_to, queue.rate_limit - used)
-            if params["fetch_limit"] <= 0 or not self.may_claim:
+            allowed = min(up_to, queue.rate_limit - used)
+            if allowed <= 0 or not self.may_claim:
                 return []
+            params = jobs_sql.fetch_params(queue.name, allowed, self.worker.worker_id)
             rows = (await conn.execute(jobs_sql.build_fetch(models), params)).all()
             if rows:
                 await conn.execute(queues_sql.build_spend_window(models, queue.name, len(rows)))

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING
 
+from chancy import events
 from chancy.db.statements import workers as workers_sql
-
-if TYPE_CHECKING:
-    from chancy.worker.worker import Worker
+from chancy.loops import FAILED, attempt, wait_for_event
+from chancy.worker.context import WorkerContext
 
 
 class Registry:
@@ -18,7 +17,7 @@ class Registry:
     ``wake`` asks for an announcement now, e.g. when the served queues change.
     """
 
-    def __init__(self, worker: Worker) -> None:
+    def __init__(self, worker: WorkerContext) -> None:
         self.worker = worker
         self.wake = asyncio.Event()
 
@@ -33,11 +32,12 @@ class Registry:
                     models,
                     worker.worker_id,
                     sorted(worker.worker_tags()),
-                    sorted(worker.assignment.producers),
+                    worker.served_queues(),
                     worker.heartbeat_timeout,
                 )
             )
-            await worker.chancy.notify(conn, "worker.announced", {"worker_id": worker.worker_id})
+            body = {events.WORKER_ID: worker.worker_id}
+            await worker.chancy.notify(conn, events.WORKER_ANNOUNCED, body)
 
     async def announce_first(self) -> None:
         """Register before the first claim, so Recovery never mistakes this worker's
@@ -51,20 +51,10 @@ class Registry:
     async def run(self) -> None:
         backoff = self.worker.database_retry("Heartbeat")
         while True:
-            try:
-                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
-                # cancellation that lands as the event is set, and stop() then hangs.
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.worker.heartbeat_poll_interval):
-                        await self.wake.wait()
-                self.wake.clear()
-                await self.announce()
-                backoff.reset()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.wake.set()
-                await backoff.wait(exc)
+            await wait_for_event(self.wake, self.worker.heartbeat_poll_interval)
+            self.wake.clear()
+            if await attempt(self.announce, backoff) is FAILED:
+                self.wake.set()  # announce again as soon as the backoff has passed
 
     async def deregister(self) -> None:
         """Remove the row of a worker that stops cleanly (best effort)."""

@@ -12,7 +12,8 @@ import json
 from typing import Any
 
 from chancy.executors.base import ResultNotReturned
-from chancy.job import RESULT_ERROR_KEY, QueuedJob, has_escaped_nul
+from chancy.job import RESULT_ERROR_KEY, QueuedJob
+from chancy.jsonvalues import has_escaped_nul
 from chancy.worker.outcomes import evolve
 
 

@@ -1,11 +1,14 @@
-"""The steps of a worker's stop that need no worker state: bounded drain, closing the
-completer's loop, and the final flush that must outlive a brief database outage."""
+"""The steps of a worker's stop that need no worker state: the signal handlers, bounded
+drain, closing the completer's loop, and the final flush that must outlive a brief
+database outage."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import signal
+from collections.abc import Callable
 from typing import Any
 
 from chancy.backoff import Backoff
@@ -45,3 +48,12 @@ async def final_flush(completer: Completer, log: logging.Logger) -> None:
             log.warning("Final flush of job outcomes failed (%s); retrying.", exc)
             await backoff.sleep()
     log.error("Gave up saving %d job outcomes; Recovery will retry them.", len(completer))
+
+
+def install_signal_handlers(handler: Callable[[signal.Signals], None]) -> None:
+    """Call ``handler(sig)`` on SIGTERM and SIGINT, where the event loop supports it (not
+    on Windows, nor outside the main thread)."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, handler, sig)

@@ -8,13 +8,11 @@ The leader looks for such queues and logs one warning per queue, naming the fix.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 from chancy.backoff import Backoff
 from chancy.db.statements import queues as queues_sql
-
-if TYPE_CHECKING:
-    from chancy.worker.worker import Worker
+from chancy.loops import FAILED, attempt
+from chancy.worker.context import WorkerContext
 
 __all__ = ["UndeclaredQueues"]
 
@@ -22,7 +20,7 @@ __all__ = ["UndeclaredQueues"]
 class UndeclaredQueues:
     """While this worker leads, check every ``queue_change_poll_interval`` seconds."""
 
-    def __init__(self, worker: Worker) -> None:
+    def __init__(self, worker: WorkerContext) -> None:
         self.worker = worker
         #: Queues already warned about: each is reported once per worker.
         self.warned: set[str] = set()
@@ -51,13 +49,13 @@ class UndeclaredQueues:
         backoff = Backoff(initial=1, maximum=60)
         while True:
             await worker.is_leader.wait()
-            try:
-                await self.check()
-                backoff.reset()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                worker.log.exception("Checking for undeclared queues failed; retrying.")
-                await backoff.sleep()
+            failed = await attempt(
+                self.check,
+                backoff,
+                on_error=lambda exc: worker.log.exception(
+                    "Checking for undeclared queues failed; retrying."
+                ),
+            )
+            if failed is FAILED:
                 continue
             await asyncio.sleep(worker.queue_change_poll_interval)

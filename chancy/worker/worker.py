@@ -9,30 +9,33 @@ Every loop survives database outages by logging and backing off.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import platform
 import signal
 import socket
 import uuid
-from collections.abc import Coroutine, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import chancy.worker.logs as logs
 import chancy.worker.outcomes as outcomes
 import chancy.worker.shutdown as shutdown
 from chancy.app import Chancy
-from chancy.backoff import Backoff, DatabaseRetry
+from chancy.backoff import DatabaseRetry
 from chancy.db.listener import Listener
 from chancy.errors import MigrationsNeededError, PluginDependencyError
 from chancy.executors.base import Executor, ResultNotReturned
-from chancy.hub import Event, Hub
-from chancy.job import QueuedJob, Reference
+from chancy.hub import Hub
+from chancy.job import QueuedJob
+from chancy.loops import wait_for_event
 from chancy.queue import Queue
 from chancy.worker.assignment import QueueAssignment
 from chancy.worker.completer import Completer
 from chancy.worker.hooks import Hooks
+from chancy.worker.notices import Notices
 from chancy.worker.registry import Registry
 from chancy.worker.results import settle_result
+from chancy.worker.tasks import Loops, keep_running
 from chancy.worker.undeclared import UndeclaredQueues
 
 __all__ = ["Worker"]
@@ -109,7 +112,8 @@ class Worker:
         self.listener: Listener | None = None
         self.assignment = QueueAssignment(self)
         self._producers = self.assignment.producers
-        self._tasks: dict[str, asyncio.Task[Any]] = {}
+        self.notices = Notices(self.assignment, self.log)
+        self._loops = Loops(self.loop_failed)
         self._force = asyncio.Event()
         self.registry = Registry(self)
         self.undeclared = UndeclaredQueues(self)
@@ -136,6 +140,10 @@ class Worker:
     @property
     def executors(self) -> dict[str, Executor]:
         return {n: p.executor for n, p in self._producers.items() if p.executor is not None}
+
+    def served_queues(self) -> list[str]:
+        """The names of the queues this worker serves now, sorted."""
+        return sorted(self._producers)
 
     def worker_tags(self) -> set[str]:
         """Tags that queue tag patterns are matched against."""
@@ -173,60 +181,46 @@ class Worker:
             await self._start_loops()
         except BaseException:
             # Half started (say, the database went away): leave no loop running behind.
-            for name in list(self._tasks):
-                await self._cancel_task(name)
+            await self._loops.cancel_all()
             raise
 
     async def _start_loops(self) -> None:
         chancy = self.chancy
-        self.hub.on("job.cancelled", self._on_cancelled)
-        self.hub.on("job.recovered", self._on_recovered)
-        self.hub.on("queue.pushed", self._on_pushed)
-        for event in ("queue.declared", "queue.paused", "queue.resumed", "queue.deleted"):
-            self.hub.on(event, self._on_queue_change)
-        self._spawn("completer", self.completer.run())
+        self.notices.subscribe(self.hub)
+        self._loops.spawn("completer", self.completer.run())
         if chancy.notifications:
             self.listener = Listener(
                 chancy.conninfo,
                 chancy.models.channel,
                 self.hub.emit,
                 log=self.log,
-                on_reconnect=self._wake_all,
+                on_reconnect=self.notices.wake_all,
                 retry=self.database_retry("Notification listener"),
             )
-            self._spawn("listener", self.listener.run())
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(10):
-                    await self.listener.listening.wait()
+            self._loops.spawn("listener", self.listener.run())
+            await wait_for_event(self.listener.listening, 10)
         await chancy.declare(Queue("default"))
         # Registered before the first claim, so Recovery never mistakes this worker's
         # fresh jobs for a dead worker's.
         await self.registry.announce_first()
-        self._spawn("heartbeat", self.registry.run())
+        self._loops.spawn("heartbeat", self.registry.run())
         # One reconcile before the watcher, so the start line can name what is served.
-        await self.assignment.reconcile(await self.assignment.load())
-        self._spawn("queues", self.assignment.watch())
-        self._spawn("undeclared", self.undeclared.run())
+        await self.assignment.refresh()
+        self._loops.spawn("queues", self.assignment.watch())
+        self._loops.spawn("undeclared", self.undeclared.run())
         await self.hooks.call("on_worker_started", worker=self)
         for plugin in chancy.plugins.values():
-            self._spawn(f"plugin:{plugin.get_identifier()}", self._run_plugin(plugin))
+            run = functools.partial(plugin.run, self, chancy)
+            self._loops.spawn(
+                f"plugin:{plugin.get_identifier()}", keep_running(run, self.log, plugin)
+            )
         if self.register_signal_handlers:
-            self._install_signal_handlers()
+            shutdown.install_signal_handlers(self._on_signal)
         served = [(p.queue, p.executor) for p in self._producers.values()]
         logs.worker_started(
             self.log, self.worker_id, logs.describe_queues(served, self.concurrency)
         )
         await self.hub.emit("worker.started", {"worker": self})
-
-    def _spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.create_task(coro, name=f"chancy:{name}")
-        self._tasks[name] = task
-        task.add_done_callback(self._loop_ended)
-        return task
-
-    def _loop_ended(self, task: asyncio.Task[Any]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            self.loop_failed(task.get_name(), task.exception())  # type: ignore[arg-type]
 
     def loop_failed(self, name: str, exc: BaseException) -> None:
         """A loop gave up (its retries ran out): stop the worker and report ``exc``."""
@@ -271,32 +265,32 @@ class Worker:
         again, and each wakes to drain."""
         self.shutdown_event.set()
         for producer in self._producers.values():
-            producer.retiring = True
-            producer.wake.set()
+            producer.retire()
 
     async def _stop(self, timeout: float | None) -> bool:
-        await self._cancel_task("queues")
+        await self._loops.cancel("queues")
         self._stop_claiming()  # producers the queue watcher started meanwhile
         waiting = [p.task for p in self._producers.values() if p.task is not None]
         clean = await shutdown.drain(
             waiting, self.shutdown_timeout if timeout is None else timeout, self._force
         )
         for producer in list(self._producers.values()):
-            if producer.executor is not None:
-                for job in await producer.executor.stop():
-                    await self.job_interrupted(producer.executor, job)
+            # Held locally: the producer clears its executor once it stops, which may
+            # happen while we await the executor's stop.
+            executor = producer.executor
+            if executor is not None:
+                for job in await executor.stop():
+                    await self.job_interrupted(executor, job)
             producer.wake.set()
         await asyncio.gather(*waiting, return_exceptions=True)
-        for name in [n for n in self._tasks if n.startswith("plugin:")]:
-            await self._cancel_task(name)
+        await self._loops.cancel(prefix="plugin:")
         await self.hooks.call("on_worker_stopped", worker=self)
         # Whatever queue_update accepted until now is in the final flush; later calls
         # return False.
         self._accepting_updates = False
-        await shutdown.close_completer(self.completer, self._tasks.pop("completer", None))
+        await shutdown.close_completer(self.completer, self._loops.pop("completer"))
         await shutdown.final_flush(self.completer, self.log)
-        for name in ("heartbeat", "listener"):
-            await self._cancel_task(name)
+        await self._loops.cancel("heartbeat", "listener")
         await self.registry.deregister()
         await self.engine.dispose()
         await self.hub.emit(
@@ -305,19 +299,6 @@ class Worker:
         logs.worker_stopped(self.log, self.worker_id, clean=clean)
         self._stopped.set()
         return clean
-
-    async def _cancel_task(self, name: str) -> None:
-        task = self._tasks.pop(name, None)
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-
-    def _install_signal_handlers(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, self._on_signal, sig)
 
     def _on_signal(self, sig: signal.Signals) -> None:
         self._signals += 1
@@ -392,64 +373,6 @@ class Worker:
                 await self.hooks.call("on_job_updated", worker=self, job=job)
         await self.hub.emit("worker.jobs.updated", {"jobs": jobs, "worker": self})
 
-    # -- notifications ------------------------------------------------------------------
-    async def _on_pushed(self, event: Event) -> None:
-        producer = self._producers.get(event.body.get("q", ""))
-        if producer is not None:
-            producer.wake.set()
-
-    async def _on_cancelled(self, event: Event) -> None:
-        try:
-            ref = Reference(event.body["j"])
-        except (KeyError, ValueError):
-            return
-        for executor in self.executors.values():
-            if await executor.cancel(ref):
-                self.log.info(
-                    "Cancelled running job %s.",
-                    ref.identifier,
-                    extra={"job_id": str(ref.identifier)},
-                )
-
-    async def _on_recovered(self, event: Event) -> None:
-        """Recovery gave this job to someone else: stop our run of that exact claim."""
-        try:
-            ref, claim = Reference(event.body["j"]), event.body.get("c")
-        except (KeyError, ValueError):
-            return
-        for executor in self.executors.values():
-            running = executor.running(ref)
-            if running is not None and str(running.claim_id) == claim:
-                await executor.cancel(ref)
-                self.log.warning(
-                    "Job %s was recovered from this worker; stopped it.",
-                    ref.identifier,
-                    extra=logs.job_fields(running),
-                )
-
-    async def _on_queue_change(self, event: Event) -> None:
-        self.assignment.changed.set()
-
-    async def _wake_all(self) -> None:
-        for producer in self._producers.values():
-            producer.wake.set()
-        self.assignment.changed.set()
-
     def queues_changed(self) -> None:
         """Announce the new set of queues now rather than at the next heartbeat."""
         self.registry.wake.set()
-
-    # -- background loops ---------------------------------------------------------------
-    async def _run_plugin(self, plugin: Any) -> None:
-        backoff = Backoff(initial=1, maximum=60)
-        while True:
-            try:
-                await plugin.run(self, self.chancy)
-                return
-            except asyncio.CancelledError:
-                raise
-            except NotImplementedError:
-                return
-            except Exception:
-                self.log.exception("Plugin %r crashed; restarting it.", plugin)
-                await backoff.sleep()

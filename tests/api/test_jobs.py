@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from chancy import Chancy, Job
 from chancy.job import Reference
-from tests.plugins.helpers import push_all, rows, update_jobs
+from tests.helpers import rows, update_jobs
+from tests.plugins.helpers import push_all
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -12,7 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from chancy import Chancy, Job, Queue
 from chancy.worker import Worker
 from tests.api.conftest import make_api
-from tests.plugins.helpers import push_all, register_worker, update_jobs
+from tests.helpers import update_jobs
+from tests.plugins.helpers import push_all, register_worker
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from chancy import Chancy, Job, Queue
-from tests.plugins.helpers import rows
+from tests.helpers import rows
 
 pytestmark = pytest.mark.timeout(60)
 

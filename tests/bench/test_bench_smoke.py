@@ -38,7 +38,9 @@ async def test_every_suite_reports_measured_rows(dsn: str) -> None:
         if row.skipped:
             assert row.note.startswith("skipped"), (row.suite, row.case)
         else:
-            assert row.value is not None and row.value >= 0 or row.suite == "memory"
+            assert row.value is not None, (row.suite, row.case)
+            if row.suite != "memory":  # RSS growth may be negative: memory can shrink
+                assert row.value >= 0, (row.suite, row.case)
     assert report.row("drain", "async x10").extra["succeeded"] == TINY.drain
     # Each drain case runs the executor and slots it names, not a stale declaration.
     assert report.row("drain", "async x20").extra["concurrency"] == 20

@@ -13,30 +13,7 @@ import psycopg
 import sqlalchemy as sa
 from psycopg import sql
 
-from chancy import Chancy, Reference
-
-
-async def set_state(app: Chancy, ref: Reference, state: str) -> None:
-    """Move a job to ``state`` directly, as a worker (or an operator) would."""
-    job = app.models.Job
-    async with app.engine.begin() as conn:
-        await conn.execute(sa.update(job).where(job.id == ref.identifier).values(state=state))
-
-
-async def count_jobs(app: Chancy, **where: Any) -> int:
-    table = app.models.Job.__table__
-    stmt = sa.select(sa.func.count()).select_from(table)
-    for column, value in where.items():
-        stmt = stmt.where(table.c[column] == value)
-    async with app.engine.connect() as conn:
-        return (await conn.execute(stmt)).scalar_one()
-
-
-async def job_row(app: Chancy, ref: Reference) -> dict[str, Any]:
-    table = app.models.Job.__table__
-    async with app.engine.connect() as conn:
-        row = (await conn.execute(sa.select(table).where(table.c.id == ref.identifier))).one()
-    return dict(row._mapping)
+from chancy import Chancy
 
 
 @contextlib.contextmanager

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chancy import Chancy, Job, Queue
 from chancy.errors import ConfigurationError
-from tests.db.helpers import Listener, count_jobs
+from tests.db.helpers import Listener
+from tests.helpers import count_jobs
 
 FUNC = "tests.db.test_bad_input.work"
 

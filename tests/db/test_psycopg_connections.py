@@ -13,7 +13,8 @@ from chancy import Chancy, Job, Queue
 from chancy.plugins.trigger import Trigger
 from chancy.plugins.workflow import Workflow, WorkflowPlugin
 from chancy.testing import isolated_chancy
-from tests.db.helpers import Listener, count_jobs
+from tests.db.helpers import Listener
+from tests.helpers import count_jobs
 
 FUNC = "tests.db.test_psycopg_connections.work"
 

@@ -8,7 +8,8 @@ import pytest
 
 from chancy import Chancy, Job, Limit, QueuedJob, Reference, job
 from chancy.errors import ConfigurationError
-from tests.db.helpers import Listener, count_jobs, recorded_statements
+from tests.db.helpers import Listener, recorded_statements
+from tests.helpers import count_jobs
 
 FUNC = "tests.db.test_push.work"
 

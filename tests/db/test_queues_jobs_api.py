@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from chancy import Chancy, Job, Queue, QueuedJob, Reference
 from chancy.db.statements import jobs as jobs_sql
-from tests.db.helpers import Listener, count_jobs, set_state
+from tests.db.helpers import Listener
+from tests.helpers import count_jobs, set_state
 
 FUNC = "tests.db.test_queues_jobs_api.work"
 
@@ -367,3 +368,25 @@ async def test_own_engine_is_disposed_on_exit(chancy: Chancy, dsn: str) -> None:
     async with app:
         await app.push(Job(func=FUNC))
     assert len(disposed) == 1
+
+
+async def test_ex_methods_notify_inside_the_callers_transaction(
+    chancy: Chancy, listener: Listener
+) -> None:
+    """delete/pause/resume_queue_ex notify like the other ``_ex`` methods, on commit."""
+    await chancy.declare(Queue("a"))
+    await chancy.declare(Queue("b"))
+    await listener.drain()
+    async with chancy.engine.begin() as conn:
+        await chancy.pause_queue_ex(conn, "a")
+        await chancy.resume_queue_ex(conn, "a")
+        await chancy.delete_queue_ex(conn, "b")
+    assert await listener.drain() == [
+        {"t": "queue.paused", "q": "a"},
+        {"t": "queue.resumed", "q": "a"},
+        {"t": "queue.deleted", "q": "b"},
+    ]
+    async with chancy.engine.connect() as conn:
+        await chancy.pause_queue_ex(conn, "a")
+        await conn.rollback()
+    assert await listener.drain() == []

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from chancy import Chancy, Job
 from chancy.errors import ConfigurationError
-from tests.db.helpers import Listener, count_jobs
+from tests.db.helpers import Listener
+from tests.helpers import count_jobs
 
 FUNC = "tests.db.test_transactional_push.send"
 

@@ -14,7 +14,7 @@ from chancy.errors import ConfigurationError
 from chancy.plugins.leadership import ImmediateLeadership
 from chancy.testing import isolated_chancy
 from chancy.worker import Worker
-from tests.db.helpers import count_jobs
+from tests.helpers import count_jobs
 
 FUNC = "tests.db.test_undeclared_queues.work"
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chancy import Chancy, Job, Reference
-from tests.db.helpers import count_jobs, job_row, set_state
+from tests.helpers import count_jobs, job_row, set_state
 
 FUNC = "tests.db.test_unique_keys.work"
 

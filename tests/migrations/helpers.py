@@ -6,15 +6,13 @@ chancy's statements.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import Any
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from chancy.db.models import build_models
+from chancy.plugins.tables import full_metadata
 
 _TABLES = sa.text(
     """
@@ -123,27 +121,6 @@ def version_rows(conn: sa.Connection, prefix: str) -> set[str] | None:
     if conn.execute(sa.select(sa.func.to_regclass(table))).scalar() is None:
         return None
     return set(conn.execute(sa.text(f'SELECT version_num FROM "{table}"')).scalars())
-
-
-def full_metadata(prefix: str) -> sa.MetaData:
-    """The MetaData of ``prefix`` with every bundled plugin's models registered on it.
-
-    Plugin models join the core registry only when their builder runs, so call every
-    ``build_*_models`` found in the modules of :mod:`chancy.db.plugin_models`.
-    """
-    core = build_models(prefix)
-    try:
-        package = importlib.import_module("chancy.db.plugin_models")
-    except ModuleNotFoundError as exc:  # no plugin has tables yet
-        if exc.name != "chancy.db.plugin_models":
-            raise
-        return core.metadata
-    for info in pkgutil.iter_modules(package.__path__, f"{package.__name__}."):
-        module = importlib.import_module(info.name)
-        for name in getattr(module, "__all__", ()):
-            if name.startswith("build_") and name.endswith("_models"):
-                getattr(module, name)(core)
-    return core.metadata
 
 
 def diff_against_models(

@@ -7,6 +7,7 @@ the tables of the others.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -31,15 +32,21 @@ async def table_stems(app: Chancy) -> set[str]:
     return {n.removeprefix(app.prefix) for n in found if n.startswith(app.prefix)}
 
 
+def mapped_tables(models: Any) -> set[str]:
+    """The table names of the mapped classes held by a ``Models``-like dataclass."""
+    values = (getattr(models, field.name) for field in dataclasses.fields(models))
+    return {v.__table__.name for v in values if isinstance(v, type) and hasattr(v, "__table__")}
+
+
 async def diff_with(app: Chancy, *builders: Callable[[Any], Any]) -> list[Any]:
     """``compare_metadata`` between the prefix's tables and core + ``builders``' models.
 
-    Builders register on the prefix's shared MetaData; tests use a fresh prefix, so no
-    other plugin's models are on it.
+    Builders register on the prefix's shared MetaData, which is cached per prefix: a
+    pooled prefix may carry another plugin's models from an earlier test, so only the
+    core tables and ``builders``' own tables take part.
     """
     models = build_models(app.prefix)
-    for build in builders:
-        build(models)
+    wanted = set().union(*(mapped_tables(m) for m in (models, *(b(models) for b in builders))))
     prefix = app.prefix
 
     def include_name(name: str | None, type_: str, parent: Any) -> bool:
@@ -47,11 +54,15 @@ async def diff_with(app: Chancy, *builders: Callable[[Any], Any]) -> list[Any]:
             return bool(name and name.startswith(prefix) and name != f"{prefix}alembic_version")
         return True
 
+    def include_object(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
+        return type_ != "table" or reflected or name in wanted
+
     def compare(conn: sa.Connection) -> list[Any]:
         context = MigrationContext.configure(
             conn,
             opts={
                 "include_name": include_name,
+                "include_object": include_object,
                 "compare_type": True,
                 "compare_server_default": True,
             },
@@ -64,10 +75,11 @@ async def diff_with(app: Chancy, *builders: Callable[[Any], Any]) -> list[Any]:
 
 async def diff_against(app: Chancy, plugin: Any) -> list[Any]:
     """:func:`diff_with` for one plugin object, by its Alembic branch."""
-    from chancy.db import plugin_models
+    from chancy.plugins.metrics.models import build_metrics_models
+    from chancy.plugins.workflow.models import build_workflow_models
 
     builders = {
-        "metrics": plugin_models.build_metrics_models,
-        "workflow": plugin_models.build_workflow_models,
+        "metrics": build_metrics_models,
+        "workflow": build_workflow_models,
     }
     return await diff_with(app, builders[plugin.migrations_branch])

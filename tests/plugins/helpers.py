@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -50,27 +49,9 @@ async def started(app: Chancy, *queues: Queue, **options: Any) -> AsyncIterator[
         await worker.stop()
 
 
-async def update_jobs(app: Chancy, refs: list[Reference], **values: Any) -> None:
-    """Set columns of the given jobs directly (``values`` may hold SQL expressions)."""
-    t = app.models.Job.__table__
-    async with app.engine.begin() as conn:
-        await conn.execute(
-            sa.update(t).where(t.c.id.in_([r.identifier for r in refs])).values(**values)
-        )
-
-
-async def rows(app: Chancy, refs: list[Reference] | None = None) -> dict[uuid.UUID, Any]:
-    t = app.models.Job.__table__
-    stmt = sa.select(t)
-    if refs is not None:
-        stmt = stmt.where(t.c.id.in_([r.identifier for r in refs]))
-    async with app.engine.connect() as conn:
-        return {row.id: row for row in (await conn.execute(stmt)).all()}
-
-
 async def claim_as(app: Chancy, worker_id: str, queue: str, up_to: int = 1) -> list[Any]:
     """Claim jobs exactly as a worker would, under ``worker_id`` (which may not exist)."""
-    params = {"fetch_queue": queue, "fetch_limit": up_to, "fetch_worker": worker_id}
+    params = jobs_sql.fetch_params(queue, up_to, worker_id)
     async with app.engine.begin() as conn:
         return (await conn.execute(jobs_sql.build_fetch(app.models), params)).all()
 

@@ -20,17 +20,18 @@ from sqlalchemy.dialects import postgresql
 
 from chancy import Chancy
 from chancy.db.models import build_models
-from chancy.db.plugin_models.cron import build_cron_models
-from chancy.db.statements import cron as cron_sql
 from chancy.errors import ConfigurationError, MigrationsNeededError
 from chancy.hub import Event
 from chancy.job import Reference
 from chancy.plugins.cron import Cron
+from chancy.plugins.cron import statements as cron_sql
+from chancy.plugins.cron.models import build_cron_models
 from chancy.plugins.leadership import ImmediateLeadership, Leadership
 from chancy.testing import isolated_chancy, pushed_jobs
 from chancy.worker import Worker
+from tests.helpers import update_jobs
 from tests.plugins.branch_schema import CORE_STEMS, diff_with, table_stems
-from tests.plugins.helpers import job, started, update_jobs
+from tests.plugins.helpers import job, started
 
 SECOND = dt.timedelta(seconds=1)
 EVERY_SECOND = "* * * * * *"

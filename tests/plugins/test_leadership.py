@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from chancy import Chancy
-from chancy.db.statements import leader as leader_sql
 from chancy.plugins.leadership import ImmediateLeadership, Leadership
+from chancy.plugins.leadership import statements as leader_sql
 from chancy.testing import isolated_chancy
 from chancy.worker import Worker
 from tests.plugins.helpers import started

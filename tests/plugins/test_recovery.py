@@ -22,16 +22,8 @@ from chancy.testing import isolated_chancy
 from chancy.worker import Worker
 from chancy.worker.completer import Completer
 from chancy.worker.outcomes import Outcome
-from tests.plugins.helpers import (
-    ASYNC,
-    claim_as,
-    job,
-    push_all,
-    register_worker,
-    rows,
-    started,
-    update_jobs,
-)
+from tests.helpers import rows, update_jobs
+from tests.plugins.helpers import ASYNC, claim_as, job, push_all, register_worker, started
 
 WORK = Queue("work", executor=ASYNC, concurrency=2, polling_interval=1)
 

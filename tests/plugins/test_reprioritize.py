@@ -10,7 +10,8 @@ from chancy import Chancy
 from chancy.plugins.leadership import ImmediateLeadership
 from chancy.plugins.reprioritize import Reprioritize
 from chancy.testing import isolated_chancy
-from tests.plugins.helpers import job, push_all, rows, started, update_jobs
+from tests.helpers import rows, update_jobs
+from tests.plugins.helpers import job, push_all, started
 
 R = Reprioritize.Rules
 LATER = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)

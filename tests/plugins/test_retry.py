@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 
 from chancy import Job, Queue, QueuedJob
+from chancy.executors.base import JobCancelledError
 from chancy.plugins.leadership import ImmediateLeadership
 from chancy.plugins.retry import RetryPlugin, retry_settings, with_retry
 from chancy.testing import isolated_chancy
 from chancy.worker import Worker
+from tests.helpers import rows
 from tests.plugins import plugin_jobs
-from tests.plugins.helpers import ASYNC, job, push_all, rows, started
+from tests.plugins.helpers import ASYNC, job, push_all, started
 
 State = QueuedJob.State
 NO_JITTER = {"backoff_jitter": [0, 0]}
@@ -104,9 +106,6 @@ async def test_only_listed_exceptions_are_retried(
 async def test_success_and_cancellation_are_left_alone() -> None:
     ok = dataclasses.replace(queued(1), state=State.SUCCEEDED)
     assert await completed(ok, None) is ok
-
-    class JobCancelledError(Exception):
-        pass
 
     cancelled = dataclasses.replace(queued(1), state=State.FAILED)
     assert (await completed(cancelled, JobCancelledError())).state == State.FAILED

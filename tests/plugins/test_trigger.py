@@ -17,15 +17,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from chancy import Chancy, Job
-from chancy.db.plugin_models.trigger import build_trigger_models
-from chancy.db.statements import trigger as trigger_sql
 from chancy.errors import ConfigurationError, MigrationsNeededError
 from chancy.plugins.trigger import Trigger
+from chancy.plugins.trigger import statements as trigger_sql
+from chancy.plugins.trigger.models import build_trigger_models
 from chancy.testing import isolated_chancy, pushed_jobs
 from chancy.worker import Worker
 from tests.db.helpers import Listener
+from tests.helpers import update_jobs
 from tests.plugins.branch_schema import CORE_STEMS, diff_with, table_stems
-from tests.plugins.helpers import job, started, update_jobs
+from tests.plugins.helpers import job, started
 
 
 def identifier(name: str) -> str:

@@ -26,8 +26,9 @@ from psycopg import sql
 
 from chancy import Chancy, Job, Queue
 from chancy.testing import isolated_chancy
+from tests.helpers import states
 from tests.worker import executor_jobs as ej
-from tests.worker.worker_helpers import states, worker_process
+from tests.worker.worker_helpers import worker_process
 
 #: The queue's slots; the run pushes this many slow jobs, one per child.
 SLOTS = 4

@@ -1,4 +1,4 @@
-"""The worker's claim builds its jobs from text JSON (QueuedJob.from_claim): the same
+"""The worker's claim builds its jobs from text JSON (chancy.db.claimed): the same
 jobs that QueuedJob.unpack builds from the decoded row, empty or not, prepared or not."""
 
 from __future__ import annotations

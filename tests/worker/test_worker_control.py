@@ -16,10 +16,10 @@ from chancy.backoff import DatabaseRetry
 from chancy.worker import Worker
 from chancy.worker.outcomes import evolve
 from tests.cli.conftest import app_module, app_path  # noqa: F401  (fixtures)
+from tests.helpers import job_rows
 from tests.worker import jobs_for_worker_tests as jobs
 from tests.worker.worker_helpers import (
     ASYNC,
-    job_rows,
     max_overlap,
     running_worker,
     side_rows,

@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from chancy import Chancy, Job, Queue
+from tests.helpers import job_rows
 from tests.worker import jobs_for_worker_tests as jobs
 from tests.worker.worker_helpers import (
     ASYNC,
-    job_rows,
     max_overlap,
     running_worker,
     side_rows,

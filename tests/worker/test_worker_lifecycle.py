@@ -11,8 +11,9 @@ from chancy import Chancy, Job, Queue
 from chancy.errors import MigrationsNeededError
 from chancy.testing import isolated_chancy
 from chancy.worker import Worker
+from tests.helpers import job_rows, states
 from tests.worker import jobs_for_worker_tests as jobs
-from tests.worker.worker_helpers import ASYNC, EventLog, job_rows, running_worker, states
+from tests.worker.worker_helpers import ASYNC, EventLog, running_worker
 from tests.worker.worker_helpers import wait_for_state as _wait_for_state
 
 

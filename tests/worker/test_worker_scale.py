@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from chancy import Chancy, Job, Queue
+from tests.helpers import states
 from tests.worker import jobs_for_worker_tests as jobs
 from tests.worker.worker_helpers import (
     ASYNC,
@@ -18,7 +19,6 @@ from tests.worker.worker_helpers import (
     running_worker,
     side_rows,
     side_table,
-    states,
     worker_process,
 )
 

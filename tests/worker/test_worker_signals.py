@@ -9,8 +9,9 @@ import time
 import pytest
 
 from chancy import Chancy, Job, Queue
+from tests.helpers import job_rows, states
 from tests.worker import jobs_for_worker_tests as jobs
-from tests.worker.worker_helpers import ASYNC, job_rows, states, wait_for_state, worker_process
+from tests.worker.worker_helpers import ASYNC, wait_for_state, worker_process
 
 pytestmark = pytest.mark.slow
 

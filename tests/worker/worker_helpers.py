@@ -111,23 +111,6 @@ async def running_worker(
         await worker.stop()
 
 
-async def job_rows(app: Chancy, **where: Any) -> list[dict[str, Any]]:
-    table = app.models.Job.__table__
-    stmt = sa.select(table).order_by(table.c.id)
-    for column, value in where.items():
-        stmt = stmt.where(table.c[column] == value)
-    async with app.engine.connect() as conn:
-        return [dict(r._mapping) for r in (await conn.execute(stmt)).all()]
-
-
-async def states(app: Chancy) -> dict[str, int]:
-    """How many jobs are in each state."""
-    table = app.models.Job.__table__
-    stmt = sa.select(table.c.state, sa.func.count()).group_by(table.c.state)
-    async with app.engine.connect() as conn:
-        return {row[0]: row[1] for row in (await conn.execute(stmt)).all()}
-
-
 async def wait_for_state(
     app: Chancy, ref: Reference, state: str, *, timeout: float = 5
 ) -> dict[str, Any]:

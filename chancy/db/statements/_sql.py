@@ -22,10 +22,6 @@ def state_in(column: sa.ColumnElement[str], states: Iterable[str]) -> sa.ColumnE
     return column.in_([sa.literal_column(f"'{s}'") for s in states])
 
 
-def array_param(name: str, type_: sa.types.TypeEngine[object]) -> sa.BindParameter[object]:
-    return sa.bindparam(name, type_=type_)
-
-
 def seconds(value: float) -> sa.ColumnElement[object]:
     """An interval of ``value`` seconds, fractions kept.
 

@@ -91,13 +91,6 @@ def build_queue_summary(models: Models, queue: str) -> sa.Select[Any]:
     ).where(t.c.queue == queue)
 
 
-def build_start_delays(models: Models, queue: str) -> sa.Select[Any]:
-    """Seconds from each job's insert to its claim, as the database recorded them."""
-    t = models.Job.__table__
-    delay = sa.func.extract("epoch", t.c.started_at - t.c.created_at)
-    return sa.select(delay.label("delay")).where(t.c.queue == queue, t.c.started_at.is_not(None))
-
-
 def build_table_size(models: Models) -> sa.Select[Any]:
     """Total bytes of the jobs table with its indexes and TOAST."""
     return sa.select(sa.func.pg_total_relation_size(models.Job.__table__.name))

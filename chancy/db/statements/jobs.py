@@ -31,6 +31,11 @@ def build_claim_plan_setting(*, local: bool = False) -> sa.TextClause:
     return sa.text(f"SET {'LOCAL ' if local else ''}enable_sort = off")
 
 
+def fetch_params(queue: str, limit: int, worker_id: str) -> dict[str, Any]:
+    """The bind parameters of :func:`build_fetch`: claim up to ``limit`` of ``queue``."""
+    return {"fetch_queue": queue, "fetch_limit": limit, "fetch_worker": worker_id}
+
+
 # Cached per prefix: building it costs about 1 ms of CPU, on every call of a hot path.
 @functools.cache
 def build_fetch(models: Models) -> sa.Update:

@@ -17,10 +17,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
+from chancy import events
 from chancy.db.models import ACTIVE_STATES, Models
 from chancy.db.statements import notify as notify_sql
 from chancy.db.statements._sql import INTS, TEXTS, TIMES, UUIDS, state_in
-from chancy.job import Job, Reference, check_json_object
+from chancy.job import Job, Reference
+from chancy.jsonvalues import check_json_object
 from chancy.utils import chancy_uuid, json_dumps
 
 _COLUMNS = (
@@ -176,6 +178,8 @@ class PushBatch:
         """
         if not notify or not self.queues:
             return build_insert(models), self.params
-        payloads = [notify_sql.payload("queue.pushed", {"q": q}) for q in self.queues]
+        payloads = [
+            notify_sql.payload(events.QUEUE_PUSHED, events.queue_payload(q)) for q in self.queues
+        ]
         params = {**self.params, "notify_channel": models.channel, "notify_payloads": payloads}
         return build_insert_and_notify(models), params

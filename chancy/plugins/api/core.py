@@ -13,7 +13,7 @@ from starlette.authentication import AuthenticationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from chancy.db.statements import api as api_sql
+from chancy.plugins.api import statements as api_sql
 from chancy.plugins.api.events import stream_events
 from chancy.plugins.api.http import ApiError, json_response, read_json
 from chancy.plugins.api.plugin import ApiPlugin, RouteT

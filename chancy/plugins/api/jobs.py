@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from chancy.db.models import ACTIVE_STATES, FINISHED_STATES
-from chancy.db.statements import api as api_sql
 from chancy.db.statements import jobs as jobs_sql
 from chancy.job import Reference
+from chancy.plugins.api import statements as api_sql
 from chancy.plugins.api.filters import JobQuery
 from chancy.plugins.api.http import ApiError, json_response, parse_bool, parse_uuid, read_json
 from chancy.plugins.api.plugin import ApiPlugin, RouteT

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+from typing import Any, NotRequired, Protocol, TypedDict
 
-if TYPE_CHECKING:
-    from chancy.plugins.api.server import Api
+__all__ = ["ApiPlugin", "RouteT", "ServingApi"]
 
-__all__ = ["ApiPlugin", "RouteT"]
+
+class ServingApi(Protocol):
+    """What an :class:`ApiPlugin` reads from the :class:`~chancy.plugins.api.Api` serving
+    it. A Protocol, so this contract does not import the server that imports it."""
+
+    #: Whether ``/metrics`` requires a token.
+    metrics_auth: bool
 
 
 class RouteT(TypedDict):
@@ -34,7 +39,7 @@ class RouteT(TypedDict):
 class ApiPlugin(abc.ABC):
     """A group of routes, built with the :class:`~chancy.plugins.api.Api` serving them."""
 
-    def __init__(self, api: Api) -> None:
+    def __init__(self, api: ServingApi) -> None:
         self.api = api
 
     @abc.abstractmethod

@@ -1,7 +1,7 @@
 """``GET /metrics``: the queue's state in Prometheus' text format, read at scrape time.
 
 A custom collector: each scrape runs a handful of bounded queries (see
-:mod:`chancy.db.statements.prometheus`) in one read-only transaction with a statement
+:mod:`chancy.plugins.api.prometheus_statements`) in one read-only transaction with a statement
 timeout, and exposes what they return. Nothing is kept between scrapes, so every worker
 serving the API reports the same cluster-wide numbers and any one of them can be scraped.
 
@@ -25,7 +25,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from starlette.requests import Request
 from starlette.responses import Response
 
-from chancy.db.statements import prometheus as prom_sql
+from chancy.plugins.api import prometheus_statements as prom_sql
 from chancy.plugins.api.plugin import ApiPlugin, RouteT
 
 if TYPE_CHECKING:

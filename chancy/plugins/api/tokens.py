@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from starlette.authentication import AuthenticationError
 
-from chancy.db.plugin_models.api import build_api_models
-from chancy.db.statements import api as api_sql
 from chancy.errors import MigrationsNeededError
+from chancy.plugins.api import statements as api_sql
 from chancy.plugins.api.http import ApiError
+from chancy.plugins.api.models import build_api_models
 
 if TYPE_CHECKING:
     from chancy.app import Chancy

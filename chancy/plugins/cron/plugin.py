@@ -8,11 +8,11 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 from zoneinfo import ZoneInfo
 
-from chancy.db.plugin_models.cron import build_cron_models
-from chancy.db.statements import cron as cron_sql
 from chancy.errors import ConfigurationError
 from chancy.job import IsAJob, Job, Reference, as_job
 from chancy.plugin import Plugin
+from chancy.plugins.cron import statements as cron_sql
+from chancy.plugins.cron.models import build_cron_models
 from chancy.plugins.cron.timing import next_fire, to_zone, validate_expression
 
 if TYPE_CHECKING:

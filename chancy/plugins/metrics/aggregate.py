@@ -3,7 +3,7 @@
 Recording sits on the worker's hot path (after every completer flush), so it only adds
 numbers into a dict keyed by ``(metric key, minute)``. The coarser resolutions are derived
 from the minute cells when flushing, and the flush turns everything into the arrays of a
-single merged upsert (:func:`chancy.db.statements.metrics.build_record`).
+single merged upsert (:func:`chancy.plugins.metrics.statements.build_record`).
 """
 
 from __future__ import annotations

@@ -13,17 +13,17 @@ import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from chancy.db.plugin_models import build_metrics_models
-from chancy.db.statements import metrics as metrics_sql
 from chancy.errors import ConfigurationError
 from chancy.hub import Event
 from chancy.plugin import Plugin
+from chancy.plugins.metrics import statements as metrics_sql
 from chancy.plugins.metrics.aggregate import (
     RESOLUTIONS,
     Aggregator,
     Resolution,
     to_rows,
 )
+from chancy.plugins.metrics.models import build_metrics_models
 
 if TYPE_CHECKING:
     from chancy.app import Chancy

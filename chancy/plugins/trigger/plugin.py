@@ -14,15 +14,15 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from chancy.db.plugin_models.trigger import build_trigger_models
-from chancy.db.statements import trigger as trigger_sql
 from chancy.errors import ConfigurationError
 from chancy.job import IsAJob, Job, as_job
 from chancy.plugin import Plugin
+from chancy.plugins.trigger import statements as trigger_sql
+from chancy.plugins.trigger.models import build_trigger_models
 
 if TYPE_CHECKING:
     from chancy.app import Chancy
-    from chancy.app.core import AsyncExecutable
+    from chancy.app.core import AsyncConnectionLike
 
 __all__ = ["Trigger", "TriggerConfig"]
 
@@ -121,8 +121,8 @@ class Trigger(Plugin):
         ``trigger_name`` defaults to ``{prefix}trigger_<id>``. See the class docstring
         for what the jobs receive. Transactional twin: :meth:`register_trigger_ex`.
         """
-        async with chancy.engine.begin() as conn:
-            return await cls.register_trigger_ex(
+        return await chancy.in_transaction(
+            lambda conn: cls.register_trigger_ex(
                 chancy,
                 conn,
                 table_name=table_name,
@@ -135,12 +135,13 @@ class Trigger(Plugin):
                 row_kwargs=row_kwargs,
                 operation_kwarg=operation_kwarg,
             )
+        )
 
     @classmethod
     async def register_trigger_ex(
         cls,
         chancy: Chancy,
-        cursor: AsyncExecutable,
+        cursor: AsyncConnectionLike,
         *,
         table_name: str,
         operations: Sequence[str],
@@ -214,12 +215,13 @@ class Trigger(Plugin):
     @classmethod
     async def unregister_trigger(cls, chancy: Chancy, trigger_id: uuid.UUID | str) -> bool:
         """Drop the trigger and forget it; False if no such trigger was registered."""
-        async with chancy.engine.begin() as conn:
-            return await cls.unregister_trigger_ex(chancy, conn, trigger_id)
+        return await chancy.in_transaction(
+            lambda conn: cls.unregister_trigger_ex(chancy, conn, trigger_id)
+        )
 
     @classmethod
     async def unregister_trigger_ex(
-        cls, chancy: Chancy, cursor: AsyncExecutable, trigger_id: uuid.UUID | str
+        cls, chancy: Chancy, cursor: AsyncConnectionLike, trigger_id: uuid.UUID | str
     ) -> bool:
         """:meth:`unregister_trigger` inside the caller's transaction (never commits).
 
@@ -244,30 +246,32 @@ class Trigger(Plugin):
     @classmethod
     async def enable_trigger(cls, chancy: Chancy, trigger_id: uuid.UUID | str) -> bool:
         """Resume pushing jobs; False if no such trigger. No DDL, no lock on the table."""
-        async with chancy.engine.begin() as conn:
-            return await cls.enable_trigger_ex(chancy, conn, trigger_id)
+        return await chancy.in_transaction(
+            lambda conn: cls.enable_trigger_ex(chancy, conn, trigger_id)
+        )
 
     @classmethod
     async def enable_trigger_ex(
-        cls, chancy: Chancy, cursor: AsyncExecutable, trigger_id: uuid.UUID | str
+        cls, chancy: Chancy, cursor: AsyncConnectionLike, trigger_id: uuid.UUID | str
     ) -> bool:
         return await cls._set_enabled(chancy, cursor, trigger_id, True)
 
     @classmethod
     async def disable_trigger(cls, chancy: Chancy, trigger_id: uuid.UUID | str) -> bool:
         """Stop pushing jobs (the trigger stays installed); False if no such trigger."""
-        async with chancy.engine.begin() as conn:
-            return await cls.disable_trigger_ex(chancy, conn, trigger_id)
+        return await chancy.in_transaction(
+            lambda conn: cls.disable_trigger_ex(chancy, conn, trigger_id)
+        )
 
     @classmethod
     async def disable_trigger_ex(
-        cls, chancy: Chancy, cursor: AsyncExecutable, trigger_id: uuid.UUID | str
+        cls, chancy: Chancy, cursor: AsyncConnectionLike, trigger_id: uuid.UUID | str
     ) -> bool:
         return await cls._set_enabled(chancy, cursor, trigger_id, False)
 
     @classmethod
     async def _set_enabled(
-        cls, chancy: Chancy, cursor: AsyncExecutable, trigger_id: uuid.UUID | str, enabled: bool
+        cls, chancy: Chancy, cursor: AsyncConnectionLike, trigger_id: uuid.UUID | str, enabled: bool
     ) -> bool:
         tm = build_trigger_models(chancy.models)
         stmt = trigger_sql.build_set_enabled(tm, _uuid(trigger_id), enabled)
@@ -285,7 +289,7 @@ class Trigger(Plugin):
     async def get_triggers_ex(
         cls,
         chancy: Chancy,
-        cursor: AsyncExecutable,
+        cursor: AsyncConnectionLike,
         *,
         trigger_ids: Sequence[uuid.UUID | str] | None = None,
     ) -> dict[uuid.UUID, TriggerConfig]:

@@ -20,13 +20,13 @@ from chancy.plugins.workflow.model import (
     CircularDependencyError,
     EmptyWorkflowError,
     InvalidDependencyError,
-    Sequence,
     Workflow,
     WorkflowError,
     WorkflowStep,
     generate_dot,
 )
 from chancy.plugins.workflow.plugin import WorkflowPlugin
+from chancy.plugins.workflow.sequence import Sequence
 
 __all__ = [
     "CircularDependencyError",

@@ -1,4 +1,4 @@
-"""Workflow values: steps, workflows, sequences, their validation and DOT rendering. No I/O."""
+"""Workflow values: steps and workflows, their validation and DOT rendering. No I/O."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ __all__ = [
     "CircularDependencyError",
     "EmptyWorkflowError",
     "InvalidDependencyError",
-    "Sequence",
     "Workflow",
     "WorkflowError",
     "WorkflowStep",
@@ -190,34 +189,6 @@ def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
                 path.append(dep)
                 stack.append(iter(graph[dep]))
     return None
-
-
-class Sequence:
-    """Jobs that run one after another: a workflow whose step ``n`` depends on ``n - 1``.
-
-    Steps are named ``step_0``, ``step_1``, ...
-    """
-
-    def __init__(self, name: str, jobs: list[JobLike] | None = None) -> None:
-        self.name = name
-        self.jobs: list[Job] = [as_job(j) for j in jobs or []]
-
-    def add(self, job: JobLike) -> Sequence:
-        self.jobs.append(as_job(job))
-        return self
-
-    def to_workflow(self) -> Workflow:
-        workflow = Workflow(self.name)
-        for i, job in enumerate(self.jobs):
-            workflow.add(f"step_{i}", job, [f"step_{i - 1}"] if i else None)
-        return workflow
-
-    async def push(self, chancy: Any) -> uuid.UUID:
-        """Push as a workflow (see :meth:`WorkflowPlugin.push`); returns its id."""
-        # Imported here: the plugin module imports this one.
-        from chancy.plugins.workflow.plugin import WorkflowPlugin
-
-        return await WorkflowPlugin.push(chancy, self.to_workflow())
 
 
 _COLOURS = {

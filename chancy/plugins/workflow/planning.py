@@ -23,7 +23,7 @@ FINISHED = (SUCCEEDED, FAILED)
 
 @dataclasses.dataclass(frozen=True)
 class StepRow:
-    """A step as read by :func:`chancy.db.statements.workflow.build_steps`."""
+    """A step as read by :func:`chancy.plugins.workflow.statements.build_steps`."""
 
     id: int
     workflow_id: uuid.UUID

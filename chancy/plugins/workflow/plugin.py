@@ -20,14 +20,14 @@ import time
 import uuid
 from typing import TYPE_CHECKING, ClassVar
 
-from chancy.app.core import AsyncExecutable
-from chancy.db.plugin_models import WorkflowModels, build_workflow_models
-from chancy.db.statements import workflow as wf_sql
+from chancy.app.core import AsyncConnectionLike
 from chancy.errors import ConfigurationError
 from chancy.hub import Event
 from chancy.job import Job, QueuedJob
 from chancy.plugin import Plugin
+from chancy.plugins.workflow import statements as wf_sql
 from chancy.plugins.workflow.model import Workflow, WorkflowStep
+from chancy.plugins.workflow.models import WorkflowModels, build_workflow_models
 from chancy.plugins.workflow.planning import StepRow, plan, step_state
 from chancy.rule import JobRules, Rule, SQLAble
 from chancy.utils import json_dumps
@@ -122,11 +122,10 @@ class WorkflowPlugin(Plugin):
         :class:`~chancy.plugins.workflow.InvalidDependencyError` or
         :class:`~chancy.plugins.workflow.CircularDependencyError` before writing anything.
         """
-        async with chancy.engine.begin() as conn:
-            return await WorkflowPlugin.push_ex(conn, chancy, workflow)
+        return await chancy.in_transaction(WorkflowPlugin.push_ex, chancy, workflow)
 
     @staticmethod
-    async def push_ex(cursor: AsyncExecutable, chancy: Chancy, workflow: Workflow) -> uuid.UUID:
+    async def push_ex(cursor: AsyncConnectionLike, chancy: Chancy, workflow: Workflow) -> uuid.UUID:
         """Like :meth:`push`, inside the caller's transaction (an AsyncSession,
         AsyncConnection, or psycopg AsyncConnection/AsyncCursor), which it never
         commits: the workflow and its first jobs appear when you commit and vanish if
@@ -242,7 +241,7 @@ class WorkflowPlugin(Plugin):
     # -- processing ---------------------------------------------------------------------
     @staticmethod
     async def _process_locked(
-        cursor: AsyncExecutable, chancy: Chancy, wm: WorkflowModels, ids: list[uuid.UUID]
+        cursor: AsyncConnectionLike, chancy: Chancy, wm: WorkflowModels, ids: list[uuid.UUID]
     ) -> set[uuid.UUID]:
         """One pass over the active, unlocked workflows among ``ids``; returns those locked."""
         rows = (await cursor.execute(wf_sql.build_lock_active(wm, ids))).all()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import uuid
 from typing import Any
 
@@ -19,7 +18,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from chancy.db.models import TZ, Models, Prefixed, build_models, map_fields, table_prefix
+from chancy.db.models import (
+    TZ,
+    PluginModels,
+    Prefixed,
+    per_prefix,
+    table_prefix,
+)
 
 __all__ = ["ACTIVE_WORKFLOW_STATES", "WorkflowModels", "build_workflow_models"]
 
@@ -86,22 +91,12 @@ class WorkflowStepFields(Prefixed):
 
 
 @dataclasses.dataclass(frozen=True)
-class WorkflowModels:
-    core: Models
+class WorkflowModels(PluginModels):
     Workflow: type[Any]
     WorkflowStep: type[Any]
 
 
-@functools.cache
-def _build(prefix: str) -> WorkflowModels:
-    core = build_models(prefix)
-    return WorkflowModels(
-        core=core,
-        Workflow=map_fields("Workflow", WorkflowFields, core.Base),
-        WorkflowStep=map_fields("WorkflowStep", WorkflowStepFields, core.Base),
-    )
-
-
-def build_workflow_models(models: Models) -> WorkflowModels:
-    """The WorkflowPlugin's models for ``models``' prefix, on the same registry."""
-    return _build(models.prefix)
+#: The WorkflowPlugin's models for a prefix, mapped on the prefix's core registry.
+build_workflow_models = per_prefix(
+    WorkflowModels, Workflow=WorkflowFields, WorkflowStep=WorkflowStepFields
+)

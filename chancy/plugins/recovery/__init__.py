@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from chancy.db.statements import recovery as recovery_sql
+from chancy import events as ev
 from chancy.plugin import Plugin
+from chancy.plugins.recovery import statements as recovery_sql
 
 if TYPE_CHECKING:
     from chancy.app import Chancy
@@ -96,11 +97,12 @@ class Recovery(Plugin):
                 failed += sum(row.state == "failed" for row in rows)
                 last = len(rows) < self.batch_size
                 events = [
-                    ("job.recovered", {"j": str(row.id), "c": str(row.old_claim)}) for row in rows
+                    (ev.JOB_RECOVERED, ev.recovered_payload(str(row.id), str(row.old_claim)))
+                    for row in rows
                 ]
                 # Retrying jobs are ready now: wake the workers serving their queues.
                 queues = sorted({row.queue for row in rows if row.state == "retrying"})
-                events += [("queue.pushed", {"q": q}) for q in queues]
+                events += [(ev.QUEUE_PUSHED, ev.queue_payload(q)) for q in queues]
                 if last:
                     elapsed = time.monotonic() - started
                     body = {"elapsed": elapsed, "rows_recovered": total}

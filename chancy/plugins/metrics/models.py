@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from chancy.db.models import TZ, Models, Prefixed, build_models, map_fields, table_prefix
+from chancy.db.models import (
+    TZ,
+    PluginModels,
+    Prefixed,
+    per_prefix,
+    table_prefix,
+)
 
 __all__ = ["MetricsModels", "build_metrics_models"]
 
@@ -48,18 +53,9 @@ class MetricFields(Prefixed):
 
 
 @dataclasses.dataclass(frozen=True)
-class MetricsModels:
-    core: Models
+class MetricsModels(PluginModels):
     Metric: type[Any]
 
 
-@functools.cache
-def _build(prefix: str) -> MetricsModels:
-    core = build_models(prefix)
-    metric = map_fields("Metric", MetricFields, core.Base)
-    return MetricsModels(core=core, Metric=metric)
-
-
-def build_metrics_models(models: Models) -> MetricsModels:
-    """The Metrics plugin's model for ``models``' prefix, on the same registry."""
-    return _build(models.prefix)
+#: The Metrics plugin's models for a prefix, mapped on the prefix's core registry.
+build_metrics_models = per_prefix(MetricsModels, Metric=MetricFields)

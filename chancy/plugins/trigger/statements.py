@@ -15,9 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from chancy.config import validate_prefix
-from chancy.db.plugin_models.trigger import TriggerModels
 from chancy.db.statements._sql import TEXTS, UUIDS
 from chancy.errors import ConfigurationError
+from chancy.plugins.trigger.models import TriggerModels
 
 #: Operations a trigger can fire on; TRUNCATE only exists for statement-level triggers.
 OPERATIONS = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")

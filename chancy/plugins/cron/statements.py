@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
-from chancy.db.plugin_models.cron import CronModels
 from chancy.db.statements._sql import TEXTS, TIMES
+from chancy.plugins.cron.models import CronModels
 
 
 def build_upsert(cm: CronModels) -> sa.Insert:

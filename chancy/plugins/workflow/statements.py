@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
-from chancy.db.plugin_models.workflow import ACTIVE_WORKFLOW_STATES, WorkflowModels
 from chancy.db.statements._sql import TEXTS, UUIDS, state_in
+from chancy.plugins.workflow.models import ACTIVE_WORKFLOW_STATES, WorkflowModels
 
 BIGINTS = pg.ARRAY(sa.BigInteger)
 NIL = uuid.UUID(int=0)

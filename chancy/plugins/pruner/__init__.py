@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from chancy.db.statements import pruner as pruner_sql
 from chancy.plugin import Plugin
+from chancy.plugins.pruner import statements as pruner_sql
 from chancy.rule import JobRules, SQLAble
 
 if TYPE_CHECKING:

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from chancy.db.models import TZ, Models, Prefixed, build_models, map_fields, table_prefix
+from chancy.db.models import (
+    TZ,
+    PluginModels,
+    Prefixed,
+    per_prefix,
+    table_prefix,
+)
 
 __all__ = ["ApiModels", "build_api_models"]
 
@@ -38,18 +43,9 @@ class RevokedTokenFields(Prefixed):
 
 
 @dataclasses.dataclass(frozen=True)
-class ApiModels:
-    core: Models
+class ApiModels(PluginModels):
     RevokedToken: type[Any]
 
 
-@functools.cache
-def _build(prefix: str) -> ApiModels:
-    core = build_models(prefix)
-    revoked = map_fields("RevokedToken", RevokedTokenFields, core.Base)
-    return ApiModels(core=core, RevokedToken=revoked)
-
-
-def build_api_models(models: Models) -> ApiModels:
-    """The Api plugin's model for ``models``' prefix, on the same registry."""
-    return _build(models.prefix)
+#: The Api plugin's models for a prefix, mapped on the prefix's core registry.
+build_api_models = per_prefix(ApiModels, RevokedToken=RevokedTokenFields)

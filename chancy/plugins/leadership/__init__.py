@@ -10,15 +10,15 @@ stops cleanly hands the lease back and notifies the others, who take over at onc
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import time
 from typing import TYPE_CHECKING
 
 from chancy.backoff import Backoff
-from chancy.db.statements import leader as leader_sql
 from chancy.hub import Event
+from chancy.loops import wait_for_event
 from chancy.plugin import Plugin
+from chancy.plugins.leadership import statements as leader_sql
 
 if TYPE_CHECKING:
     from chancy.app import Chancy
@@ -96,9 +96,7 @@ class Leadership(Plugin):
                     await self._expire_if_lapsed(worker, seat)
                     delay = backoff.next_delay()
                 delay -= time.monotonic() - started
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(max(delay, 0)):
-                        await seat.wake.wait()
+                await wait_for_event(seat.wake, max(delay, 0))
                 seat.wake.clear()
         finally:
             worker.hub.remove("leadership.lost", on_lost)

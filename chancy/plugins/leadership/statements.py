@@ -6,8 +6,6 @@ clocks still agree on whether a lease has expired.
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
@@ -50,11 +48,3 @@ def build_release(models: Models, worker_id: str) -> sa.Delete:
     """Give up the lease if we hold it, so a follower can take over at once."""
     t = models.Leader.__table__
     return sa.delete(t).where(t.c.worker_id == worker_id).returning(t.c.worker_id)
-
-
-def build_get_leader(models: Models) -> sa.Select[Any]:
-    """The current, unexpired lease holder (no row when nobody leads)."""
-    t = models.Leader.__table__
-    return sa.select(t.c.worker_id, t.c.first_seen, t.c.expires_at).where(
-        t.c.id == LEASE_ID, t.c.expires_at >= sa.func.now()
-    )

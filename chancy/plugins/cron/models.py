@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from chancy.db.models import TZ, Models, Prefixed, build_models, map_fields, table_prefix
+from chancy.db.models import (
+    TZ,
+    PluginModels,
+    Prefixed,
+    per_prefix,
+    table_prefix,
+)
 
 __all__ = ["CronModels", "build_cron_models"]
 
@@ -46,18 +51,9 @@ class CronFields(Prefixed):
 
 
 @dataclasses.dataclass(frozen=True)
-class CronModels:
-    core: Models
+class CronModels(PluginModels):
     Cron: type[Any]
 
 
-@functools.cache
-def _build(prefix: str) -> CronModels:
-    core = build_models(prefix)
-    cron = map_fields("Cron", CronFields, core.Base)
-    return CronModels(core=core, Cron=cron)
-
-
-def build_cron_models(models: Models) -> CronModels:
-    """The Cron plugin's model for ``models``' prefix, on the same registry."""
-    return _build(models.prefix)
+#: The Cron plugin's models for a prefix, mapped on the prefix's core registry.
+build_cron_models = per_prefix(CronModels, Cron=CronFields)

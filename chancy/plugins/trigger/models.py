@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import uuid
 from typing import Any
 
@@ -20,7 +19,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from chancy.db.models import TZ, Models, Prefixed, build_models, map_fields, table_prefix
+from chancy.db.models import (
+    TZ,
+    PluginModels,
+    Prefixed,
+    per_prefix,
+    table_prefix,
+)
 
 __all__ = ["TriggerModels", "build_trigger_models"]
 
@@ -67,18 +72,9 @@ class TriggerFields(Prefixed):
 
 
 @dataclasses.dataclass(frozen=True)
-class TriggerModels:
-    core: Models
+class TriggerModels(PluginModels):
     Trigger: type[Any]
 
 
-@functools.cache
-def _build(prefix: str) -> TriggerModels:
-    core = build_models(prefix)
-    trigger = map_fields("Trigger", TriggerFields, core.Base)
-    return TriggerModels(core=core, Trigger=trigger)
-
-
-def build_trigger_models(models: Models) -> TriggerModels:
-    """The Trigger plugin's model for ``models``' prefix, on the same registry."""
-    return _build(models.prefix)
+#: The Trigger plugin's models for a prefix, mapped on the prefix's core registry.
+build_trigger_models = per_prefix(TriggerModels, Trigger=TriggerFields)

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from chancy.db.models import Models
-from chancy.db.plugin_models.api import ApiModels
 from chancy.db.statements._sql import UUIDS
+from chancy.plugins.api.models import ApiModels
 from chancy.rule import SQLAble
 
 

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from chancy.db.models import Models
-from chancy.db.plugin_models.metrics import MetricsModels
 from chancy.db.statements._sql import TEXTS, TIMES, state_in
+from chancy.plugins.metrics.models import MetricsModels
 
 
 class _CastArray(sa.types.TypeDecorator[list[Any]]):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from chancy.db.statements import reprioritize as reprioritize_sql
 from chancy.job import INT4_MAX, INT4_MIN
 from chancy.plugin import Plugin
+from chancy.plugins.reprioritize import statements as reprioritize_sql
 from chancy.rule import JobRules, SQLAble
 
 if TYPE_CHECKING:
