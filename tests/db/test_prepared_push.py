@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, create_async_engine
 
 from chancy import Chancy, Job
-from tests.db.helpers import Listener, count_jobs
+from tests.db.helpers import Listener
+from tests.helpers import count_jobs
 
 FUNC = "tests.db.test_prepared_push.noop"
 
