@@ -34,41 +34,54 @@ def _meta(prefix: str, stem: str, app_label: str, **extra: Any) -> type:
     return type("Meta", (), attrs)
 
 
+def _model(
+    name: str, module: str, meta: type, label: str, fields: dict[str, Any]
+) -> type[models.Model]:
+    """An unmanaged model class; ``label`` names the field its ``__str__`` shows."""
+    attrs = {"__module__": module, "Meta": meta, **fields}
+    attrs["__str__"] = lambda self: str(getattr(self, label))
+    return type(name, (models.Model,), attrs)
+
+
 def _job(prefix: str, app_label: str, module: str, name: str) -> type[models.Model]:
-    fields: dict[str, Any] = {
-        "__module__": module,
-        "Meta": _meta(prefix, "jobs", app_label, ordering=["-created_at"]),
-        "id": models.UUIDField(primary_key=True, default=chancy_uuid, editable=False),
-        "queue": models.TextField(),
-        "func": models.TextField(),
-        "kwargs": models.JSONField(default=dict),
-        "limits": models.JSONField(default=list),
-        "meta": models.JSONField(default=dict),
-        "state": models.CharField(max_length=25, default="pending", choices=JOB_STATES),
-        "priority": models.IntegerField(default=0),
-        "attempts": models.IntegerField(default=0),
-        "max_attempts": models.IntegerField(default=1),
-        "taken_by": models.TextField(null=True, blank=True),
-        "created_at": models.DateTimeField(default=timezone.now),
-        "started_at": models.DateTimeField(null=True, blank=True),
-        "completed_at": models.DateTimeField(null=True, blank=True),
-        "scheduled_at": models.DateTimeField(default=timezone.now),
-        "unique_key": models.TextField(null=True, blank=True),
-        "errors": models.JSONField(default=list),
-        "claim_id": models.UUIDField(null=True, blank=True),
-        "result": models.JSONField(null=True, blank=True),
-        "__str__": lambda self: f"{self.func} ({self.id})",
-    }
-    return type(name, (models.Model,), fields)
+    meta = _meta(prefix, "jobs", app_label, ordering=["-created_at"])
+    return _model(
+        name,
+        module,
+        meta,
+        "id",
+        {
+            "id": models.UUIDField(primary_key=True, default=chancy_uuid, editable=False),
+            "queue": models.TextField(),
+            "func": models.TextField(),
+            "kwargs": models.JSONField(default=dict),
+            "limits": models.JSONField(default=list),
+            "meta": models.JSONField(default=dict),
+            "state": models.CharField(max_length=25, default="pending", choices=JOB_STATES),
+            "priority": models.IntegerField(default=0),
+            "attempts": models.IntegerField(default=0),
+            "max_attempts": models.IntegerField(default=1),
+            "taken_by": models.TextField(null=True, blank=True),
+            "created_at": models.DateTimeField(default=timezone.now),
+            "started_at": models.DateTimeField(null=True, blank=True),
+            "completed_at": models.DateTimeField(null=True, blank=True),
+            "scheduled_at": models.DateTimeField(default=timezone.now),
+            "unique_key": models.TextField(null=True, blank=True),
+            "errors": models.JSONField(default=list),
+            "claim_id": models.UUIDField(null=True, blank=True),
+            "result": models.JSONField(null=True, blank=True),
+        },
+    )
 
 
 def _queue(prefix: str, app_label: str, module: str, name: str) -> type[models.Model]:
-    return type(
+    meta = _meta(prefix, "queues", app_label, ordering=["name"])
+    return _model(
         name,
-        (models.Model,),
+        module,
+        meta,
+        "name",
         {
-            "__module__": module,
-            "Meta": _meta(prefix, "queues", app_label, ordering=["name"]),
             "name": models.TextField(primary_key=True),
             "state": models.TextField(default="active"),
             "concurrency": models.IntegerField(null=True, blank=True),
@@ -82,42 +95,41 @@ def _queue(prefix: str, app_label: str, module: str, name: str) -> type[models.M
             "resume_at": models.DateTimeField(null=True, blank=True),
             "eager_polling": models.BooleanField(default=False),
             "max_result_bytes": models.IntegerField(null=True, blank=True),
-            "__str__": lambda self: self.name,
         },
     )
 
 
 def _worker(prefix: str, app_label: str, module: str, name: str) -> type[models.Model]:
-    return type(
+    meta = _meta(prefix, "workers", app_label, ordering=["worker_id"])
+    return _model(
         name,
-        (models.Model,),
+        module,
+        meta,
+        "worker_id",
         {
-            "__module__": module,
-            "Meta": _meta(prefix, "workers", app_label, ordering=["worker_id"]),
             "worker_id": models.TextField(primary_key=True),
             "tags": ArrayField(models.TextField(), null=True, blank=True),
             "queues": ArrayField(models.TextField(), null=True, blank=True),
             "last_seen": models.DateTimeField(default=timezone.now),
             "expires_at": models.DateTimeField(),
-            "__str__": lambda self: self.worker_id,
         },
     )
 
 
 def _cron(prefix: str, app_label: str, module: str, name: str) -> type[models.Model]:
-    return type(
+    meta = _meta(prefix, "cron", app_label, ordering=["next_run"])
+    return _model(
         name,
-        (models.Model,),
+        module,
+        meta,
+        "unique_key",
         {
-            "__module__": module,
-            "Meta": _meta(prefix, "cron", app_label, ordering=["next_run"]),
             "unique_key": models.TextField(primary_key=True),
             "job": models.JSONField(),
             "cron": models.TextField(),
             "last_run": models.DateTimeField(null=True, blank=True),
             "next_run": models.DateTimeField(),
             "timezone": models.TextField(default="Etc/UTC", choices=[(tz, tz) for tz in TIMEZONES]),
-            "__str__": lambda self: self.unique_key,
         },
     )
 
@@ -125,26 +137,25 @@ def _cron(prefix: str, app_label: str, module: str, name: str) -> type[models.Mo
 def _workflows(
     prefix: str, app_label: str, module: str, names: tuple[str, str]
 ) -> tuple[type[models.Model], type[models.Model]]:
-    workflow = type(
+    workflow = _model(
         names[0],
-        (models.Model,),
+        module,
+        _meta(prefix, "workflows", app_label, ordering=["-created_at"]),
+        "name",
         {
-            "__module__": module,
-            "Meta": _meta(prefix, "workflows", app_label, ordering=["-created_at"]),
             "id": models.UUIDField(primary_key=True, default=chancy_uuid, editable=False),
             "name": models.TextField(),
             "state": models.TextField(),
             "created_at": models.DateTimeField(default=timezone.now),
             "updated_at": models.DateTimeField(default=timezone.now),
-            "__str__": lambda self: f"{self.name} ({self.id})",
         },
     )
-    step = type(
+    step = _model(
         names[1],
-        (models.Model,),
+        module,
+        _meta(prefix, "workflow_steps", app_label, ordering=["id"]),
+        "step_id",
         {
-            "__module__": module,
-            "Meta": _meta(prefix, "workflow_steps", app_label, ordering=["id"]),
             "id": models.BigAutoField(primary_key=True),
             "workflow": models.ForeignKey(
                 workflow,
@@ -160,7 +171,6 @@ def _workflows(
             "state": models.TextField(null=True, blank=True),
             "created_at": models.DateTimeField(default=timezone.now),
             "updated_at": models.DateTimeField(default=timezone.now),
-            "__str__": lambda self: self.step_id,
         },
     )
     return workflow, step
