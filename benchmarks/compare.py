@@ -33,7 +33,7 @@ ADAPTERS = HERE / "adapters"
 SYSTEMS: dict[str, tuple[str | None, str, list[str]]] = {
     "ours": (None, "ours.py", []),
     "chancy": ("chancy", "upstream_chancy.py", ["chancy==0.26.*", "psycopg[binary]"]),
-    "pgqueuer": ("pgqueuer", "pgqueuer_adapter.py", ["pgqueuer", "asyncpg"]),
+    "pgqueuer": ("pgqueuer", "pgqueuer_adapter.py", ["pgqueuer", "asyncpg", "psycopg[binary]"]),
     "procrastinate": (
         "procrastinate",
         "procrastinate_adapter.py",
