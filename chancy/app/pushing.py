@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -43,8 +44,12 @@ def _refuse_undeclared(batch: PushBatch, declared: Iterable[str]) -> None:
 
 
 class PushMixin(AppCore):
-    def _batch(self, jobs: Iterable[JobLike]) -> PushBatch:
-        return PushBatch.from_jobs([as_job(j) for j in jobs])
+    @staticmethod
+    @contextlib.contextmanager
+    def _traced_batch(jobs: Iterable[JobLike], *, validated: bool = False) -> Iterator[PushBatch]:
+        """The batch to push, built inside the push's trace span (see chancy.tracing)."""
+        with tracing.push_span([as_job(j) for j in jobs]) as traced:
+            yield PushBatch.from_jobs(traced, validated=validated)
 
     async def push(self, job: JobLike) -> Reference:
         """Push one job in its own transaction and return its reference.
@@ -74,8 +79,7 @@ class PushMixin(AppCore):
         :meth:`sync_push_many`.
         """
         for chunk in chunked(_checked(jobs, batch_size), batch_size):
-            with tracing.push_span(chunk) as traced:
-                batch = PushBatch.from_jobs(traced, validated=True)
+            with self._traced_batch(chunk, validated=True) as batch:
                 async with self._autocommit_connection() as conn:
                     references = await self._execute_push(conn, batch)
             # Yield only after the commit: a consumer that stops early keeps what it saw.
@@ -97,8 +101,8 @@ class PushMixin(AppCore):
         :class:`~chancy.errors.ConfigurationError` before anything is written. Sync twin:
         :meth:`sync_push_many_ex`.
         """
-        with tracing.push_span([as_job(j) for j in jobs]) as traced:
-            return await self._execute_push(cursor, self._batch(traced))
+        with self._traced_batch(jobs) as batch:
+            return await self._execute_push(cursor, batch)
 
     async def _execute_push(self, cursor: AsyncConnectionLike, batch: PushBatch) -> list[Reference]:
         if not batch.refs:
@@ -130,8 +134,7 @@ class PushMixin(AppCore):
     ) -> Iterator[list[Reference]]:
         """Sync version of :meth:`push_many`."""
         for chunk in chunked(_checked(jobs, batch_size), batch_size):
-            with tracing.push_span(chunk) as traced:
-                batch = PushBatch.from_jobs(traced, validated=True)
+            with self._traced_batch(chunk, validated=True) as batch:
                 with self._sync_autocommit_connection() as conn:
                     references = self._sync_execute_push(conn, batch)
             yield references
@@ -142,8 +145,8 @@ class PushMixin(AppCore):
         """Sync version of :meth:`push_many_ex`: takes a ``Session`` or ``Connection``
         (SQLAlchemy's or psycopg's) or a psycopg ``Cursor``; never commits, rolls back or
         closes it."""
-        with tracing.push_span([as_job(j) for j in jobs]) as traced:
-            return self._sync_execute_push(cursor, self._batch(traced))
+        with self._traced_batch(jobs) as batch:
+            return self._sync_execute_push(cursor, batch)
 
     def _sync_execute_push(self, cursor: SyncConnectionLike, batch: PushBatch) -> list[Reference]:
         """Sync twin of :meth:`_execute_push`: the same statement, without ``await``."""
