@@ -25,7 +25,7 @@ except ImportError:  # the otel extra is not installed
 
 from chancy.job import Job
 
-__all__ = ["AVAILABLE", "META_KEY", "extract", "push_span", "tracer"]
+__all__ = ["AVAILABLE", "META_KEY", "extract", "provider", "push_span", "recording", "tracer"]
 
 #: Whether ``opentelemetry-api`` is importable.
 AVAILABLE = trace is not None
@@ -33,14 +33,27 @@ AVAILABLE = trace is not None
 META_KEY = "otel"
 
 
+def provider() -> Any:
+    """The tracer provider spans come from (OpenTelemetry's global one)."""
+    return trace.get_tracer_provider()
+
+
 def tracer() -> Any:
-    return trace.get_tracer("chancy")
+    return provider().get_tracer("chancy")
+
+
+def recording() -> bool:
+    """Whether a real SDK is configured: without one, a push skips the span entirely
+    (a no-op span still costs ~13 us per push)."""
+    return AVAILABLE and not isinstance(
+        provider(), (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+    )
 
 
 @contextlib.contextmanager
 def push_span(jobs: Sequence[Job]) -> Iterator[Sequence[Job]]:
     """Wrap a push in a span; yields the jobs with the span's context in their meta."""
-    if not AVAILABLE or not jobs:
+    if not jobs or not recording():
         yield jobs
         return
     attributes = {
@@ -55,10 +68,7 @@ def push_span(jobs: Sequence[Job]) -> Iterator[Sequence[Job]]:
     ):
         carrier: dict[str, str] = {}
         propagate.inject(carrier)
-        if not carrier:  # a no-op tracer: nothing to carry
-            yield jobs
-        else:
-            yield [job.with_meta({**job.meta, META_KEY: carrier}) for job in jobs]
+        yield [job.with_meta({**job.meta, META_KEY: carrier}) for job in jobs] if carrier else jobs
 
 
 def extract(meta: dict[str, Any] | None) -> Any:

@@ -1,7 +1,8 @@
 """Spans around job runs, children of the span that pushed the job (see chancy.tracing).
 
-A default plugin: with ``opentelemetry-api`` missing its hooks report "not implemented"
-on first call and the worker stops calling them, so it costs nothing.
+A default plugin: with ``opentelemetry-api`` missing, or no SDK configured when the worker
+runs its first job, its hooks report "not implemented" on first call and the worker stops
+calling them, so it costs nothing. Configure your tracer provider before starting workers.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class Tracing(Plugin):
         return "chancy.tracing"
 
     async def on_job_starting(self, *, job: QueuedJob, worker: Worker) -> QueuedJob:
-        if not tracing.AVAILABLE:
+        if not tracing.recording():
             raise NotImplementedError
         trace = tracing.trace
         parent = tracing.extract(job.meta)
@@ -67,7 +68,7 @@ class Tracing(Plugin):
         exc: BaseException | None = None,
         result: Any = None,
     ) -> QueuedJob:
-        if not tracing.AVAILABLE:
+        if not tracing.recording():
             raise NotImplementedError
         span = self._open.pop((job.id, job.claim_id), None)
         if span is None:

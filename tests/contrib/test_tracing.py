@@ -35,7 +35,7 @@ async def explode() -> None:
 @pytest.fixture(autouse=True)
 def traced(monkeypatch: pytest.MonkeyPatch) -> None:
     EXPORTER.clear()
-    monkeypatch.setattr(tracing, "tracer", lambda: PROVIDER.get_tracer("chancy"))
+    monkeypatch.setattr(tracing, "provider", lambda: PROVIDER)
 
 
 def spans(name_prefix: str) -> list:
@@ -83,7 +83,8 @@ async def test_push_without_a_span_still_traces_its_own_push(chancy: Chancy) -> 
 async def test_no_sdk_means_no_context_in_meta(
     chancy: Chancy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(tracing, "tracer", lambda: trace.NoOpTracerProvider().get_tracer("x"))
+    monkeypatch.setattr(tracing, "provider", lambda: trace.NoOpTracerProvider())
+    assert not tracing.recording()
     ref = await chancy.push(Job.from_func(succeed, queue="traced"))
     stored = await chancy.get_job(ref)
     assert stored is not None and META_KEY not in stored.meta
