@@ -13,7 +13,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 
-from chancy.app.driver import HotStatement
+from chancy.app.driver import HotStatement, pooled_connection
 from chancy.db.claimed import claimed_job
 from chancy.db.statements import jobs as jobs_sql
 from chancy.db.statements import queues as queues_sql
@@ -168,14 +168,16 @@ class Producer:
             # objects are built by claimed_job, decoding only non-empty JSON.
             engine = self.worker.engine
             hot = HotStatement.of(jobs_sql.build_fetch(models), engine.dialect)
-            async with engine.connect() as conn:
-                if not self.may_claim:  # stop began while a connection was checked out
-                    return []
-                params = jobs_sql.fetch_params(queue.name, up_to, self.worker.worker_id)
-                raw = (await conn.get_raw_connection()).driver_connection
-                with chancy._translating_errors(hot.sql, translate=False):
+            params = jobs_sql.fetch_params(queue.name, up_to, self.worker.worker_id)
+            with chancy._translating_errors(hot.sql, translate=False):
+                async with pooled_connection(engine) as pooled:
+                    if not self.may_claim:  # stop began while a connection was checked out
+                        return []
                     rows = await hot.run(
-                        raw, params, prepare=chancy.prepared_statements, json_as_text=True
+                        pooled.driver_connection,
+                        params,
+                        prepare=chancy.prepared_statements,
+                        json_as_text=True,
                     )
             keys = hot.keys
             return [claimed_job(dict(zip(keys, row, strict=True))) for row in rows]
