@@ -30,7 +30,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
 
-__all__ = ["AsyncDriverPool", "DriverPool", "HotStatement", "executable", "psycopg_connection"]
+__all__ = [
+    "AsyncDriverPool",
+    "DriverPool",
+    "HotStatement",
+    "executable",
+    "pooled_connection",
+    "psycopg_connection",
+]
 
 #: What the ``*_ex`` methods accept as ``cursor``: anything that executes statements
 #: (a session, a connection, or psycopg's own connection or cursor), async or sync.
