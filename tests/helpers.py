@@ -245,7 +245,8 @@ async def poll_until(
     """Re-check ``check()`` (plain or async) every ``interval`` seconds until it holds.
 
     Only for a condition no event in this process reports: a row a worker in another
-    process writes, a child process's file or exit, a Postgres lock wait. What an
+    process writes, a child process's file or exit, a file a job's thread writes, a
+    Postgres lock wait, a server process starting to listen. What an
     in-process worker does is awaited on its hub (:class:`EventLog`) instead.
     """
     async with _failing_after(timeout, what):

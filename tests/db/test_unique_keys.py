@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chancy import Chancy, Job, Reference
-from tests.helpers import count_jobs, job_row, set_state
+from tests.helpers import count_jobs, job_row, poll_until, set_state
 
 FUNC = "tests.db.test_unique_keys.work"
 
@@ -89,15 +89,17 @@ async def _backend_pid(conn: AsyncConnection) -> int:
 
 
 async def _wait_until_blocked(app: Chancy, pid: int) -> None:
-    """Poll (bounded) until backend ``pid`` waits on a lock held by another session."""
-    async with asyncio.timeout(10), app.engine.connect() as probe:
-        while True:
-            stmt = sa.text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid")
-            waiting = (await probe.execute(stmt, {"pid": pid})).scalar_one_or_none()
+    """Until backend ``pid`` waits on a lock held by another session (polled: Postgres
+    announces no lock wait)."""
+    stmt = sa.text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid")
+    async with app.engine.connect() as probe:
+
+        async def waiting() -> bool:
+            event = (await probe.execute(stmt, {"pid": pid})).scalar_one_or_none()
             await probe.rollback()  # a fresh snapshot of pg_stat_activity next time
-            if waiting == "Lock":
-                return
-            await asyncio.sleep(0.01)
+            return event == "Lock"
+
+        await poll_until(waiting, what=f"backend {pid} to wait on a lock", timeout=10)
 
 
 async def test_overlapping_batches_in_opposite_order_do_not_deadlock(chancy: Chancy) -> None:
