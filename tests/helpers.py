@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chancy import Chancy, Reference
 from chancy.hub import Event, Hub
@@ -32,19 +33,34 @@ def _where(app: Chancy, stmt: Any, refs: Iterable[Reference] | None, where: dict
     return stmt
 
 
+#: A connection or session of the test's own (say, the ``tx`` fixture's, inside a
+#: transaction rolled back afterwards): readers and writers given one use it, uncommitted
+#: rows included, instead of a connection of their own.
+Via = AsyncConnection | AsyncSession | None
+
+
+@contextlib.asynccontextmanager
+async def _connection(app: Chancy, via: Via, *, write: bool = False) -> AsyncIterator[Any]:
+    if via is not None:
+        yield via
+        return
+    async with app.engine.begin() if write else app.engine.connect() as conn:
+        yield conn
+
+
 async def job_rows(
-    app: Chancy, refs: Iterable[Reference] | None = None, **where: Any
+    app: Chancy, refs: Iterable[Reference] | None = None, *, via: Via = None, **where: Any
 ) -> list[dict[str, Any]]:
     """The matching job rows as dicts, oldest first."""
     table = app.models.Job.__table__
     stmt = _where(app, sa.select(table).order_by(table.c.id), refs, where)
-    async with app.engine.connect() as conn:
+    async with _connection(app, via) as conn:
         return [dict(r._mapping) for r in (await conn.execute(stmt)).all()]
 
 
-async def job_row(app: Chancy, ref: Reference) -> dict[str, Any]:
+async def job_row(app: Chancy, ref: Reference, *, via: Via = None) -> dict[str, Any]:
     """One job's row as a dict; fails if it does not exist."""
-    (row,) = await job_rows(app, [ref])
+    (row,) = await job_rows(app, [ref], via=via)
     return row
 
 
@@ -55,10 +71,10 @@ async def rows(app: Chancy, refs: Iterable[Reference] | None = None) -> dict[uui
         return {row.id: row for row in (await conn.execute(stmt)).all()}
 
 
-async def count_jobs(app: Chancy, **where: Any) -> int:
+async def count_jobs(app: Chancy, *, via: Via = None, **where: Any) -> int:
     table = app.models.Job.__table__
     stmt = _where(app, sa.select(sa.func.count()).select_from(table), None, where)
-    async with app.engine.connect() as conn:
+    async with _connection(app, via) as conn:
         return (await conn.execute(stmt)).scalar_one()
 
 
@@ -70,17 +86,19 @@ async def states(app: Chancy) -> dict[str, int]:
         return {row[0]: row[1] for row in (await conn.execute(stmt)).all()}
 
 
-async def update_jobs(app: Chancy, refs: Iterable[Reference], **values: Any) -> None:
+async def update_jobs(
+    app: Chancy, refs: Iterable[Reference], *, via: Via = None, **values: Any
+) -> None:
     """Set columns of the given jobs directly (``values`` may hold SQL expressions)."""
     table = app.models.Job.__table__
     stmt = _where(app, sa.update(table), refs, {}).values(**values)
-    async with app.engine.begin() as conn:
+    async with _connection(app, via, write=True) as conn:
         await conn.execute(stmt)
 
 
-async def set_state(app: Chancy, ref: Reference, state: str) -> None:
+async def set_state(app: Chancy, ref: Reference, state: str, *, via: Via = None) -> None:
     """Move a job to ``state`` directly, as a worker (or an operator) would."""
-    await update_jobs(app, [ref], state=state)
+    await update_jobs(app, [ref], via=via, state=state)
 
 
 # -- waiting -------------------------------------------------------------------------
