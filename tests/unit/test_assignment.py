@@ -153,27 +153,19 @@ async def test_a_queue_back_before_it_drained_is_taken_back() -> None:
         assert qa.producers["q"] is producer
 
 
-async def test_a_stopped_producer_is_started_again() -> None:
+async def test_a_stopped_producer_is_started_again_and_its_successor_kept() -> None:
     ctx = FakeContext()
     async with assignment(ctx) as qa:
         await qa.reconcile([Queue("q")])
         crashed = qa.producers["q"]
         crash(crashed)
         await qa.reconcile([Queue("q")])
-        assert qa.producers["q"] is not crashed
-        assert qa.producers["q"].task is not None and not qa.producers["q"].task.done()
-
-
-async def test_forgetting_an_old_producer_keeps_its_successor() -> None:
-    ctx = FakeContext()
-    async with assignment(ctx) as qa:
-        await qa.reconcile([Queue("q")])
-        old = qa.producers["q"]
-        crash(old)
-        await qa.reconcile([Queue("q")])
+        successor = qa.producers["q"]
+        assert successor is not crashed
+        assert successor.task is not None and not successor.task.done()
         changes = ctx.changes
-        qa.forget(old)
-        assert qa.producers["q"] is not old and ctx.changes == changes
+        qa.forget(crashed)  # the old one reporting late must not drop its successor
+        assert qa.producers["q"] is successor and ctx.changes == changes
 
 
 async def test_a_stopped_producer_of_a_removed_queue_is_dropped() -> None:
