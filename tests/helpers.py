@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from chancy import Chancy, Reference
+from chancy.db.statements import jobs as jobs_sql
 
 
 def _where(app: Chancy, stmt: Any, refs: Iterable[Reference] | None, where: dict[str, Any]) -> Any:
@@ -75,3 +76,16 @@ async def update_jobs(app: Chancy, refs: Iterable[Reference], **values: Any) -> 
 async def set_state(app: Chancy, ref: Reference, state: str) -> None:
     """Move a job to ``state`` directly, as a worker (or an operator) would."""
     await update_jobs(app, [ref], state=state)
+
+
+async def claim_rows(app: Chancy, queue: str, worker_id: str, up_to: int = 1) -> list[Any]:
+    """Claim as a worker would (the worker's own statement), under ``worker_id`` (which
+    may not exist); returns the claimed jobs' full rows in claim order (the claim itself
+    returns only what a run needs)."""
+    table = app.models.Job.__table__
+    params = jobs_sql.fetch_params(queue, up_to, worker_id)
+    async with app.engine.begin() as conn:
+        ids = [r.id for r in (await conn.execute(jobs_sql.build_fetch(app.models), params))]
+        full = (await conn.execute(sa.select(table).where(table.c.id.in_(ids)))).all()
+    by_id = {row.id: row for row in full}
+    return [by_id[ident] for ident in ids]

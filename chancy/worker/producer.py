@@ -12,9 +12,12 @@ import asyncio
 import datetime as dt
 import time
 from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chancy.app.driver import HotStatement
-from chancy.db.claimed import claimed_job
+from chancy.db.claimed import claimed_jobs
 from chancy.db.statements import jobs as jobs_sql
 from chancy.db.statements import queues as queues_sql
 from chancy.executors.base import Executor
@@ -163,22 +166,16 @@ class Producer:
         chancy = self.worker.chancy
         models = chancy.models
         queue = self.queue
+        worker_id = self.worker.worker_id
+        # The claim runs on the driver connection, prepared, JSON left as text: the job
+        # objects are built by claimed_jobs, decoding only non-empty JSON.
+        hot = HotStatement.of(jobs_sql.build_fetch(models), self.worker.engine.dialect)
         if not (queue.rate_limit and queue.rate_limit_window):
-            # The claim on the driver connection, prepared, JSON left as text: the job
-            # objects are built by claimed_job, decoding only non-empty JSON.
-            engine = self.worker.engine
-            hot = HotStatement.of(jobs_sql.build_fetch(models), engine.dialect)
-            async with engine.connect() as conn:
+            async with self.worker.engine.connect() as conn:
                 if not self.may_claim:  # stop began while a connection was checked out
                     return []
-                params = jobs_sql.fetch_params(queue.name, up_to, self.worker.worker_id)
-                raw = (await conn.get_raw_connection()).driver_connection
-                with chancy._translating_errors(hot.sql, translate=False):
-                    rows = await hot.run(
-                        raw, params, prepare=chancy.prepared_statements, json_as_text=True
-                    )
-            keys = hot.keys
-            return [claimed_job(dict(zip(keys, row, strict=True))) for row in rows]
+                rows = await self._run_claim(hot, conn, up_to)
+            return claimed_jobs(rows, queue=queue.name, worker_id=worker_id)
         async with chancy.engine.begin() as conn:
             await conn.execute(jobs_sql.build_claim_plan_setting(local=True))
             now = int(time.time())
@@ -189,11 +186,18 @@ class Producer:
             allowed = min(up_to, queue.rate_limit - used)
             if allowed <= 0 or not self.may_claim:
                 return []
-            params = jobs_sql.fetch_params(queue.name, allowed, self.worker.worker_id)
-            rows = (await conn.execute(jobs_sql.build_fetch(models), params)).all()
+            rows = await self._run_claim(hot, conn, allowed)
             if rows:
                 await conn.execute(queues_sql.build_spend_window(models, queue.name, len(rows)))
-        return [jobs_sql.row_to_job(row) for row in rows]
+        return claimed_jobs(rows, queue=queue.name, worker_id=worker_id)
+
+    async def _run_claim(self, hot: HotStatement, conn: AsyncConnection, up_to: int) -> list[Any]:
+        """The claim's rows, on ``conn``'s driver connection (in its transaction, if any)."""
+        chancy = self.worker.chancy
+        params = jobs_sql.fetch_params(self.queue.name, up_to, self.worker.worker_id)
+        raw = (await conn.get_raw_connection()).driver_connection
+        with chancy._translating_errors(hot.sql, translate=False):
+            return await hot.run(raw, params, prepare=chancy.prepared_statements, json_as_text=True)
 
     def job_done(self) -> None:
         """A slot freed: claim again if more work is likely, or if we are draining."""

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
+from chancy.db.claimed import CLAIM_RETURNS
 from chancy.db.models import ACTIVE_STATES, FINISHED_STATES, READY_STATES, Models
 from chancy.db.statements._sql import INTS, TEXTS, TIMES, UUIDS, state_in
 from chancy.job import QueuedJob
@@ -77,7 +78,8 @@ def build_fetch(models: Models) -> sa.Update:
             taken_by=sa.bindparam("fetch_worker"),
             claim_id=sa.func.gen_random_uuid(),
         )
-        .returning(*t.c)
+        # Only what a run needs; chancy.db.claimed fills in what the claimer knows.
+        .returning(*(t.c[name] for name in CLAIM_RETURNS))
     )
 
 
