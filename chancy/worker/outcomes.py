@@ -23,13 +23,21 @@ def evolve(job: QueuedJob, **changes: Any) -> QueuedJob:
     noticeable share of a no-op job's whole cost in the worker. Only field names are
     accepted, as with replace.
     """
-    fields = job.__dataclass_fields__
-    if not all(name in fields for name in changes):
-        unknown = sorted(changes.keys() - fields.keys())
-        raise TypeError(f"QueuedJob has no field(s) {unknown}")
-    copy = object.__new__(type(job))
-    copy.__dict__.update(job.__dict__, **changes)
+    cls = type(job)
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS[cls] = frozenset(cls.__dataclass_fields__)
+    if not fields.issuperset(changes):
+        raise TypeError(f"QueuedJob has no field(s) {sorted(changes.keys() - fields)}")
+    copy = object.__new__(cls)
+    state = copy.__dict__
+    state.update(job.__dict__)
+    state.update(changes)
     return copy
+
+
+#: Field names per job class, for :func:`evolve`'s check.
+_FIELDS: dict[type, frozenset[str]] = {}
 
 
 def format_error(exc: BaseException) -> str:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import pickle
 import uuid
 
+import pytest
+
 from chancy.executors.base import JobCancelledError
 from chancy.executors.child import decode_reply, run
 from chancy.job import Job, QueuedJob
-from chancy.worker.outcomes import retryable
+from chancy.worker.outcomes import evolve, retryable
 
 
 class JobCancelledErrorLookalike(Exception):
@@ -47,3 +50,12 @@ def test_a_cancellation_raised_in_a_child_is_still_final() -> None:
     ok, exc, _meta, _retire = decode_reply(run(job, lambda j: (j, raise_cancelled, {})))
     assert not ok and type(exc) is JobCancelledError
     assert not retryable(exc)
+
+
+def test_evolve_copies_with_changes_and_refuses_unknown_fields() -> None:
+    job = QueuedJob(func="m.f", id=uuid.uuid4(), created_at=dt.datetime.now(dt.UTC), meta={"a": 1})
+    copy = evolve(job, attempts=2, state=QueuedJob.State.RUNNING)
+    assert copy == dataclasses.replace(job, attempts=2, state=QueuedJob.State.RUNNING)
+    assert job.attempts == 0 and copy is not job
+    with pytest.raises(TypeError, match=r"\['nope'\]"):
+        evolve(job, attempts=1, nope=2)
