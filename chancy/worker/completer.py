@@ -18,7 +18,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from chancy.app.driver import HotStatement
+from chancy.app.driver import HotStatement, leased_connection
 from chancy.backoff import DatabaseRetry
 from chancy.db.models import Models
 from chancy.db.statements.jobs import build_complete, complete_params
@@ -126,8 +126,7 @@ class Completer:
         (as the claim and the push): no SQLAlchemy execution or result machinery."""
         hot = HotStatement.of(build_complete(self.models), self.engine.dialect, binary=True)
         params = complete_params([(o.job, o.new_errors, o.result) for o in batch])
-        async with self.engine.connect() as conn:
-            raw = (await conn.get_raw_connection()).driver_connection
+        async with leased_connection(self.engine) as raw:
             try:
                 rows = await hot.run(raw, params, prepare=self.prepare)
                 await raw.commit()  # a no-op on the worker's autocommit engine

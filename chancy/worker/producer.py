@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+import psycopg
 
-from chancy.app.driver import HotStatement
+from chancy.app.driver import HotStatement, leased_connection
 from chancy.db.claimed import claimed_jobs
 from chancy.db.statements import jobs as jobs_sql
 from chancy.db.statements import queues as queues_sql
@@ -171,10 +171,10 @@ class Producer:
         # objects are built by claimed_jobs, decoding only non-empty JSON.
         hot = HotStatement.of(jobs_sql.build_fetch(models), self.worker.engine.dialect)
         if not (queue.rate_limit and queue.rate_limit_window):
-            async with self.worker.engine.connect() as conn:
+            async with leased_connection(self.worker.engine) as raw:
                 if not self.may_claim:  # stop began while a connection was checked out
                     return []
-                rows = await self._run_claim(hot, conn, up_to)
+                rows = await self._run_claim(hot, raw, up_to)
             return claimed_jobs(rows, queue=queue.name, worker_id=worker_id)
         async with chancy.engine.begin() as conn:
             await conn.execute(jobs_sql.build_claim_plan_setting(local=True))
@@ -186,16 +186,18 @@ class Producer:
             allowed = min(up_to, queue.rate_limit - used)
             if allowed <= 0 or not self.may_claim:
                 return []
-            rows = await self._run_claim(hot, conn, allowed)
+            raw = (await conn.get_raw_connection()).driver_connection
+            rows = await self._run_claim(hot, raw, allowed)
             if rows:
                 await conn.execute(queues_sql.build_spend_window(models, queue.name, len(rows)))
         return claimed_jobs(rows, queue=queue.name, worker_id=worker_id)
 
-    async def _run_claim(self, hot: HotStatement, conn: AsyncConnection, up_to: int) -> list[Any]:
-        """The claim's rows, on ``conn``'s driver connection (in its transaction, if any)."""
+    async def _run_claim(
+        self, hot: HotStatement, raw: psycopg.AsyncConnection[Any], up_to: int
+    ) -> list[Any]:
+        """The claim's rows, on the driver connection ``raw`` (in its transaction, if any)."""
         chancy = self.worker.chancy
         params = jobs_sql.fetch_params(self.queue.name, up_to, self.worker.worker_id)
-        raw = (await conn.get_raw_connection()).driver_connection
         with chancy._translating_errors(hot.sql, translate=False):
             return await hot.run(raw, params, prepare=chancy.prepared_statements, json_as_text=True)
 
