@@ -252,7 +252,7 @@ async def leased_connection(engine: AsyncEngine) -> AsyncIterator[psycopg.AsyncC
             yield conn
         except BaseException:
             if conn.broken or conn.closed:
-                fairy.invalidate()
+                await greenlet_spawn(fairy.invalidate)  # closing it awaits the driver
             raise
     finally:
         await greenlet_spawn(fairy.close)
