@@ -22,8 +22,9 @@ from typing import Any
 import pytest
 
 from chancy import Chancy, Job, Queue
-from chancy.testing import isolated_chancy
 from chancy.worker import Worker
+from tests.helpers import poll_until
+from tests.prefix_pool import pooled_chancy
 
 try:
     from playwright.async_api import async_playwright, expect
@@ -65,17 +66,19 @@ def free_port() -> int:
 
 
 async def wait_for_port(port: int, timeout: float = 30) -> None:
-    """Until something accepts connections on ``port`` (uvicorn listens once it started)."""
-    async with asyncio.timeout(timeout):
-        while True:
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", port)
-            except OSError:
-                await asyncio.sleep(0.05)
-                continue
-            writer.close()
-            await writer.wait_closed()
-            return
+    """Until something accepts connections on ``port`` (uvicorn listens once it started;
+    polled: the server is another process)."""
+
+    async def accepts() -> bool:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            return False
+        writer.close()
+        await writer.wait_closed()
+        return True
+
+    await poll_until(accepts, what=f"a server on port {port}", timeout=timeout, interval=0.05)
 
 
 @pytest.fixture(scope="session")
@@ -177,7 +180,7 @@ async def serving(dsn: str, tmp_path: Path, serve: ServeFn | None = None) -> Asy
         Cron(),
         api,
     ]
-    async with isolated_chancy(dsn, plugins=plugins, no_default_plugins=True) as app:
+    async with pooled_chancy(dsn, plugins=plugins, no_default_plugins=True) as app:
         await app.declare(Queue("default", executor=ASYNC, concurrency=2, polling_interval=1))
         await app.declare(Queue("reports", executor=ASYNC, concurrency=1, polling_interval=1))
         worker = Worker(
