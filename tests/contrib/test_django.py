@@ -28,7 +28,8 @@ def test_django_suite() -> None:
     env = {
         **os.environ,
         "CHANCY_DSN": DSN,
-        "CHANCY_PREFIX": random_prefix(),
+        "CHANCY_PREFIX": (prefix := random_prefix()),
+        "DJANGO_TEST_DATABASE": f"test_django_{prefix.strip('_')}",
         "DJANGO_SETTINGS_MODULE": "django_project.settings",
         "PYTHONPATH": os.pathsep.join([str(ROOT / "examples" / "django_project"), str(ROOT)]),
     }

@@ -29,6 +29,9 @@ DATABASES = {
         "PASSWORD": _dsn.password or "",
         "HOST": _dsn.hostname or _socket,
         "PORT": str(_dsn.port or ""),
+        # The test database's name (Django's default is "test_" + NAME); chancy's own
+        # test run gives each run its own, so two runs on one server never collide.
+        "TEST": {"NAME": os.environ.get("DJANGO_TEST_DATABASE")},
     }
 }
 
