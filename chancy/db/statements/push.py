@@ -52,45 +52,68 @@ def build_insert(models: Models) -> sa.Insert:
         sa.cast(source.c[col], target) if isinstance(target, pg.JSONB) else source.c[col]
         for col, _, _, target in _COLUMNS
     ]
-    return (
-        pg.insert(table)
-        .from_select([col for col, *_ in _COLUMNS], sa.select(*values))
-        .on_conflict_do_update(
-            index_elements=[table.c.unique_key],
-            index_where=sa.and_(
-                table.c.unique_key.is_not(None), state_in(table.c.state, ACTIVE_STATES)
-            ),
-            # A no-op update, so RETURNING yields the existing job's id.
-            set_={"state": table.c.state},
-        )
-        .returning(table.c.id, table.c.unique_key)
-    )
+    insert = pg.insert(table).from_select([col for col, *_ in _COLUMNS], sa.select(*values))
+    return _returning_existing(models, insert)
 
 
 # Cached per prefix, like build_insert.
 @functools.cache
-def build_insert_and_notify(models: Models) -> sa.Select[Any]:
-    """:func:`build_insert` plus its ``queue.pushed`` notifications, in one statement.
+def build_insert_one(models: Models) -> sa.Insert:
+    """:func:`build_insert` for one job: a ``VALUES`` row of scalars, the same parameter
+    names holding one value each. psycopg dumps ten scalars faster than ten one-element
+    arrays (about 0.1 ms less client CPU per push)."""
+    values = {
+        col: sa.cast(sa.bindparam(param, type_=sa.Text), target)
+        if isinstance(target, pg.JSONB)
+        else sa.bindparam(param, type_=target)
+        for col, param, _, target in _COLUMNS
+    }
+    return _returning_existing(models, pg.insert(models.Job.__table__).values(values))
+
+
+def _returning_existing(models: Models, insert: pg.Insert) -> sa.Insert:
+    """The ON CONFLICT clause and RETURNING every push shares."""
+    table = models.Job.__table__
+    return insert.on_conflict_do_update(
+        index_elements=[table.c.unique_key],
+        index_where=sa.and_(
+            table.c.unique_key.is_not(None), state_in(table.c.state, ACTIVE_STATES)
+        ),
+        # A no-op update, so RETURNING yields the existing job's id.
+        set_={"state": table.c.state},
+    ).returning(table.c.id, table.c.unique_key)
+
+
+# Cached per prefix, like build_insert.
+@functools.cache
+def build_insert_and_notify(models: Models, *, one: bool = False) -> sa.Select[Any]:
+    """:func:`build_insert` (:func:`build_insert_one` with ``one``) plus its
+    ``queue.pushed`` notifications, in one statement.
 
     The notifications sit in a CTE; because ``pg_notify`` is volatile, Postgres runs that
     CTE exactly once, and joining it to the inserted rows makes sure it runs. One
     statement is atomic on its own, so a push outside a caller's transaction needs no
     BEGIN/COMMIT round trips. Parameters: the insert's, plus ``notify_channel`` and
-    ``notify_payloads`` (see :meth:`PushBatch.notify_params`).
+    ``notify_payloads`` (one text with ``one``, else an array; see
+    :meth:`PushBatch.statement`).
     """
-    pushed = build_insert(models).cte("pushed")
-    payloads = (
-        sa.func.unnest(sa.bindparam("notify_payloads", type_=TEXTS))
-        .table_valued("p")
-        .render_derived(name="n")
-    )
+    pushed = (build_insert_one(models) if one else build_insert(models)).cte("pushed")
     channel = sa.bindparam("notify_channel", type_=sa.Text)
-    sent = (
-        sa.select(sa.func.count(sa.func.pg_notify(channel, payloads.c.p)).label("sent"))
-        .select_from(payloads)
-        .cte("sent")
+    if one:
+        payload = sa.bindparam("notify_payloads", type_=sa.Text)
+        sent = sa.select(sa.func.count(sa.func.pg_notify(channel, payload)).label("sent"))
+    else:
+        payloads = (
+            sa.func.unnest(sa.bindparam("notify_payloads", type_=TEXTS))
+            .table_valued("p")
+            .render_derived(name="n")
+        )
+        sent = sa.select(
+            sa.func.count(sa.func.pg_notify(channel, payloads.c.p)).label("sent")
+        ).select_from(payloads)
+    return sa.select(pushed.c.id, pushed.c.unique_key).select_from(
+        pushed.join(sent.cte("sent"), sa.true())
     )
-    return sa.select(pushed.c.id, pushed.c.unique_key).select_from(pushed.join(sent, sa.true()))
 
 
 def _encode_object(where: str, name: str, value: Any, validated: bool) -> str:
@@ -176,10 +199,22 @@ class PushBatch:
         when the surrounding transaction commits. Payloads are checked here, before
         anything is written.
         """
+        one = len(self.params["ids"]) == 1
+        params: dict[str, Any] = (
+            {name: values[0] for name, values in self.params.items()} if one else self.params
+        )
         if not notify or not self.queues:
-            return build_insert(models), self.params
-        payloads = [
-            notify_sql.payload(events.QUEUE_PUSHED, events.queue_payload(q)) for q in self.queues
-        ]
-        params = {**self.params, "notify_channel": models.channel, "notify_payloads": payloads}
-        return build_insert_and_notify(models), params
+            return (build_insert_one(models) if one else build_insert(models)), params
+        payloads = [_pushed_payload(q) for q in self.queues]
+        params = {
+            **params,
+            "notify_channel": models.channel,
+            "notify_payloads": payloads[0] if one else payloads,
+        }
+        return build_insert_and_notify(models, one=one), params
+
+
+@functools.lru_cache(maxsize=1024)
+def _pushed_payload(queue: str) -> str:
+    """The ``queue.pushed`` payload of a queue, checked once (queues are few)."""
+    return notify_sql.payload(events.QUEUE_PUSHED, events.queue_payload(queue))
