@@ -200,6 +200,11 @@ class Job:
 
     def validate(self) -> None:
         """Raise :class:`ConfigurationError` naming the first field a push would reject."""
+        self.encoded()
+
+    def encoded(self) -> tuple[str, str]:
+        """:meth:`validate`, returning the JSON text of ``kwargs`` and ``meta`` its checks
+        encoded (what a push stores: each object is encoded once)."""
         where = f"job {self.func!r}"
         if not isinstance(self.func, str) or "." not in self.func:
             raise ConfigurationError(
@@ -249,8 +254,10 @@ class Job:
             raise ConfigurationError(
                 f"{where}: limits must be a list of Limit, got {self.limits!r}."
             )
-        for name in ("kwargs", "meta"):
-            check_json_object(where, name, getattr(self, name))
+        return (
+            check_json_object(where, "kwargs", self.kwargs),
+            check_json_object(where, "meta", self.meta),
+        )
 
 
 class ErrorT(TypedDict):
