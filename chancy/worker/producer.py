@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import time
 from collections.abc import Callable
 
 from chancy.app.driver import HotStatement
@@ -181,11 +180,8 @@ class Producer:
             return [claimed_job(dict(zip(keys, row, strict=True))) for row in rows]
         async with chancy.engine.begin() as conn:
             await conn.execute(jobs_sql.build_claim_plan_setting(local=True))
-            now = int(time.time())
-            window = now - now % int(queue.rate_limit_window)
-            used = (
-                await conn.execute(queues_sql.build_take_window(models, queue.name, window))
-            ).scalar_one()
+            window = queues_sql.build_take_window(models, queue.name, queue.rate_limit_window)
+            used = (await conn.execute(window)).scalar_one()
             allowed = min(up_to, queue.rate_limit - used)
             if allowed <= 0 or not self.may_claim:
                 return []

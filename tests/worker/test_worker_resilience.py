@@ -25,7 +25,7 @@ async def test_worker_survives_losing_every_connection(
     caplog.set_level(logging.WARNING, logger="chancy")
     name = f"{chancy.prefix}all"
     app = Chancy(named_dsn(dsn, name), prefix=chancy.prefix, no_default_plugins=True)
-    queue = Queue("sturdy", executor=ASYNC, polling_interval=30)
+    queue = Queue("sturdy", executor=ASYNC, polling_interval=120)
     try:
         async with running_worker(app, queue) as (worker, _):
             before = await chancy.push(
@@ -39,7 +39,7 @@ async def test_worker_survives_losing_every_connection(
             after = await chancy.push(
                 Job.from_func(jobs.add, queue="sturdy", kwargs={"a": 3, "b": 4})
             )
-            job = await chancy.wait_for_job(after, interval=0.02, timeout=10)
+            job = await chancy.wait_for_job(after, interval=0.02, timeout=60)
             elapsed = time.monotonic() - pushed
             more = await chancy.push(
                 Job.from_func(jobs.add, queue="sturdy", kwargs={"a": 5, "b": 6})
@@ -49,8 +49,9 @@ async def test_worker_survives_losing_every_connection(
     finally:
         await app.__aexit__(None, None, None)
     assert job.state == "succeeded"
-    # Well within the 30 s poll: the reconnecting listener wakes every producer.
-    assert elapsed < 5
+    # Well within the 120 s poll: the reconnecting listener wakes every producer (a
+    # loaded machine, such as a parallel test run, can take several seconds).
+    assert elapsed < 30
     assert any("Notification listener failed" in r.getMessage() for r in caplog.records)
 
 

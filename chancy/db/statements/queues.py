@@ -93,20 +93,27 @@ def build_set_state(
     )
 
 
-def build_take_window(models: Models, queue: str, window_start: int) -> sa.Insert:
+def build_take_window(models: Models, queue: str, window_seconds: int) -> sa.Insert:
     """Open or continue the queue's fixed window and return how much of it is used.
 
     The upsert locks the queue's row until the claiming transaction commits, so workers
-    sharing a rate limit take turns and the budget holds across all of them.
+    sharing a rate limit take turns and the budget holds across all of them. The window
+    comes from the transaction's ``now()``, the same clock the claim stamps on
+    ``started_at``, so a claim is always counted in the window its jobs say they started
+    in (a Python clock could put a claim made at a window's edge in the previous one). A
+    transaction that waited on the lock past a newer window never moves it back: it
+    counts against the newer one.
     """
     t = models.QueueRateLimit.__table__
-    stmt = pg.insert(t).values(queue=queue, window_start=window_start, count=0)
-    same = t.c.window_start == stmt.excluded.window_start
+    epoch = sa.cast(sa.func.floor(sa.extract("epoch", sa.func.now())), sa.BigInteger)
+    start = epoch - epoch % window_seconds
+    stmt = pg.insert(t).values(queue=queue, window_start=start, count=0)
+    same = t.c.window_start >= stmt.excluded.window_start
     return stmt.on_conflict_do_update(
         index_elements=[t.c.queue],
         set_={
             "count": sa.case((same, t.c.count), else_=0),
-            "window_start": stmt.excluded.window_start,
+            "window_start": sa.func.greatest(t.c.window_start, stmt.excluded.window_start),
         },
     ).returning(t.c.count)
 
