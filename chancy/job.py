@@ -203,8 +203,7 @@ class Job:
         self.encoded()
 
     def encoded(self) -> tuple[str, str]:
-        """:meth:`validate`, returning the JSON text of ``kwargs`` and ``meta`` its checks
-        encoded (what a push stores: each object is encoded once)."""
+        """:meth:`validate`, returning kwargs and meta as the JSON text a push stores."""
         where = f"job {self.func!r}"
         if not isinstance(self.func, str) or "." not in self.func:
             raise ConfigurationError(
@@ -254,10 +253,8 @@ class Job:
             raise ConfigurationError(
                 f"{where}: limits must be a list of Limit, got {self.limits!r}."
             )
-        return (
-            check_json_object(where, "kwargs", self.kwargs),
-            check_json_object(where, "meta", self.meta),
-        )
+        kwargs = check_json_object(where, "kwargs", self.kwargs)
+        return kwargs, check_json_object(where, "meta", self.meta)
 
 
 class ErrorT(TypedDict):
