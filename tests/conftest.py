@@ -22,7 +22,7 @@ from chancy import Chancy
 from chancy.db import embedded
 from chancy.errors import ConfigurationError
 from chancy.testing import random_prefix
-from tests.prefix_pool import PrefixPool
+from tests.prefix_pool import PrefixPool, close_shared, shared_pool
 
 #: The Django suite runs in its own process (tests/contrib/test_django.py starts it).
 collect_ignore = [] if os.environ.get("DJANGO_SETTINGS_MODULE") else ["django_suite"]
@@ -76,11 +76,11 @@ def prefix() -> str:
     return random_prefix()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def prefix_pool(dsn: str) -> Iterator[PrefixPool]:
-    pool = PrefixPool(dsn)
-    yield pool
-    asyncio.run(pool.close())
+    """The process's pool of migrated prefixes (tests/prefix_pool.py), emptied at the end."""
+    yield shared_pool(dsn)
+    asyncio.run(close_shared())
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from chancy.plugins.cron import Cron
 from chancy.plugins.leadership import Leadership
 from chancy.plugins.metrics import Metrics
 from chancy.plugins.workflow import WorkflowPlugin
-from chancy.testing import isolated_chancy
 from chancy.worker import Worker
+from tests.prefix_pool import pooled_chancy
 
 USER, PASSWORD = "admin", "correct horse battery staple"
 SECRET = "test-secret-key-0123456789"
@@ -42,9 +42,9 @@ def api() -> Api:
 
 
 @pytest.fixture
-async def app(dsn: str, prefix: str, api: Api) -> AsyncIterator[Chancy]:
+async def app(dsn: str, api: Api) -> AsyncIterator[Chancy]:
     plugins = [api, Leadership(), Metrics(), WorkflowPlugin(), Cron()]
-    async with isolated_chancy(dsn, prefix=prefix, plugins=plugins, no_default_plugins=True) as a:
+    async with pooled_chancy(dsn, plugins=plugins, no_default_plugins=True) as a:
         yield a
 
 

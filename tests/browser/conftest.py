@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from chancy import Chancy, Job, Queue
-from chancy.testing import isolated_chancy
 from chancy.worker import Worker
+from tests.prefix_pool import pooled_chancy
 
 try:
     from playwright.async_api import async_playwright, expect
@@ -177,7 +177,7 @@ async def serving(dsn: str, tmp_path: Path, serve: ServeFn | None = None) -> Asy
         Cron(),
         api,
     ]
-    async with isolated_chancy(dsn, plugins=plugins, no_default_plugins=True) as app:
+    async with pooled_chancy(dsn, plugins=plugins, no_default_plugins=True) as app:
         await app.declare(Queue("default", executor=ASYNC, concurrency=2, polling_interval=1))
         await app.declare(Queue("reports", executor=ASYNC, concurrency=1, polling_interval=1))
         worker = Worker(

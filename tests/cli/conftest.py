@@ -1,12 +1,15 @@
-"""Fixtures of the CLI tests: an app module on a fresh prefix, and a runner.
+"""Fixtures of the CLI tests: an app module on a prefix of its own, and a runner.
 
 The module defines ``app`` (no default plugins), ``full`` (the default plugins plus Cron)
-and ``factory``; both apps share the prefix. Everything of the prefix is removed after
-the test.
+and ``factory``; both apps share the prefix. The prefix comes migrated (core only) from the
+session's pool (tests/prefix_pool.py), so a test's own ``misc migrate`` finds nothing to
+do unless it adds a branch; tests marked ``unmigrated`` get a fresh prefix without
+tables instead. Either way nothing of the prefix is left for another test.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import importlib
 import sys
@@ -19,6 +22,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from chancy.cli.main import cli
+from chancy.testing import random_prefix
+from tests.prefix_pool import PrefixPool
 
 
 @dataclasses.dataclass
@@ -35,7 +40,11 @@ class AppModule:
 
 
 @pytest.fixture
-def app_module(tmp_path: Path, dsn: str, prefix: str) -> Iterator[AppModule]:
+def app_module(
+    request: pytest.FixtureRequest, tmp_path: Path, dsn: str, prefix_pool: PrefixPool
+) -> Iterator[AppModule]:
+    pooled = request.node.get_closest_marker("unmigrated") is None
+    prefix = asyncio.run(prefix_pool.acquire()) if pooled else random_prefix()
     name = f"cliapp_{prefix.strip('_')}"
     (tmp_path / f"{name}.py").write_text(
         textwrap.dedent(
@@ -54,7 +63,10 @@ def app_module(tmp_path: Path, dsn: str, prefix: str) -> Iterator[AppModule]:
     )
     sys.path.insert(0, str(tmp_path))
     yield AppModule(name, f"{name}:app")
-    CliRunner().invoke(cli, ["--app", f"{name}:app", "misc", "migrate", "-t", "0"])
+    if pooled:
+        asyncio.run(prefix_pool.release(prefix))
+    else:
+        CliRunner().invoke(cli, ["--app", f"{name}:app", "misc", "migrate", "-t", "0"])
     sys.path.remove(str(tmp_path))
     sys.modules.pop(name, None)
 

@@ -88,6 +88,7 @@ def test_database_unreachable(modules: Path, command: list[str]) -> None:
     assert "127.0.0.1" in line or "refused" in line
 
 
+@pytest.mark.unmigrated
 def test_tables_missing_says_migrate(app_path: str) -> None:
     for command in (["queue", "list"], ["job", "list"], ["queue", "push", "os.getcwd"]):
         line = one_line_error(invoke("--app", app_path, *command))
@@ -104,6 +105,7 @@ def test_traceback_flag_shows_the_real_error(modules: Path) -> None:
     assert result.exit_code == 1 and not isinstance(result.exception, SystemExit)
 
 
+@pytest.mark.unmigrated
 def test_worker_refuses_unmigrated_schema(app_path: str) -> None:
     line = one_line_error(invoke("--app", app_path, "worker", "start"))
     assert "misc migrate" in line

@@ -14,6 +14,7 @@ from chancy.cli.main import cli
 from tests.cli.conftest import AppModule, invoke, one_line_error, run
 
 
+@pytest.mark.unmigrated
 def test_migrate_stepwise_check_and_remove(app_path: str) -> None:
     result = invoke("--app", app_path, "misc", "check-migrations")
     assert result.exit_code == 1
@@ -65,6 +66,7 @@ def test_factory_path_and_dotted_form(app_module: AppModule) -> None:
     assert "core_0003" in run("--app", f"{app_module.name}.factory", "misc", "migrate")
 
 
+@pytest.mark.unmigrated
 def test_chancy_app_variable_is_the_default(app_path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHANCY_APP", app_path)
     assert "Applied 3" in run("misc", "migrate")

@@ -12,9 +12,9 @@ import pytest
 from chancy import Chancy, Job, Queue
 from chancy.plugins.trigger import Trigger
 from chancy.plugins.workflow import Workflow, WorkflowPlugin
-from chancy.testing import isolated_chancy
 from tests.db.helpers import Listener
 from tests.helpers import count_jobs
+from tests.prefix_pool import pooled_chancy
 
 FUNC = "tests.db.test_psycopg_connections.work"
 
@@ -136,7 +136,7 @@ async def test_mixing_sync_and_async_kinds_is_refused_clearly(chancy: Chancy) ->
 
 async def test_plugin_ex_methods_take_a_psycopg_connection(dsn: str) -> None:
     plugins = [WorkflowPlugin(), Trigger()]
-    async with isolated_chancy(dsn, plugins=plugins, no_default_plugins=True) as app:
+    async with pooled_chancy(dsn, plugins=plugins, no_default_plugins=True) as app:
         workflow = Workflow("w").add("a", Job(func=FUNC)).add("b", Job(func=FUNC), ["a"])
         async with app.pool.connection() as conn:
             ident = await WorkflowPlugin.push_ex(conn, app, workflow)

@@ -12,9 +12,9 @@ import pytest
 from chancy import Chancy, Job, Queue
 from chancy.errors import ConfigurationError
 from chancy.plugins.leadership import ImmediateLeadership
-from chancy.testing import isolated_chancy
 from chancy.worker import Worker
 from tests.helpers import count_jobs
+from tests.prefix_pool import pooled_chancy
 
 FUNC = "tests.db.test_undeclared_queues.work"
 
@@ -25,7 +25,7 @@ def work() -> None:
 
 @pytest.fixture
 async def strict(dsn: str) -> AsyncIterator[Chancy]:
-    async with isolated_chancy(dsn, no_default_plugins=True, strict_queues=True) as app:
+    async with pooled_chancy(dsn, no_default_plugins=True, strict_queues=True) as app:
         yield app
 
 
@@ -65,7 +65,7 @@ async def test_the_leader_warns_once_per_undeclared_queue_with_waiting_jobs(
     dsn: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     plugins = [ImmediateLeadership()]
-    async with isolated_chancy(dsn, plugins=plugins, no_default_plugins=True) as app:
+    async with pooled_chancy(dsn, plugins=plugins, no_default_plugins=True) as app:
         await app.declare(Queue("real", executor=Chancy.Executor.Async))
         await app.push(Job(func=FUNC, queue="ghost"))
         await app.push(Job(func=FUNC, queue="ghost"))

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chancy import Chancy, Job, Reference
 from tests.helpers import count_jobs, job_row, set_state
+from tests.prefix_pool import pooled_chancy
 
 FUNC = "tests.db.test_unique_keys.work"
 
@@ -76,10 +77,8 @@ async def test_duplicates_across_batches(chancy: Chancy) -> None:
 
 
 async def test_keys_do_not_leak_between_prefixes(chancy: Chancy, dsn: str) -> None:
-    from chancy.testing import isolated_chancy
-
     ref = await chancy.push(keyed("shared"))
-    async with isolated_chancy(dsn, no_default_plugins=True) as other:
+    async with pooled_chancy(dsn, no_default_plugins=True) as other:
         assert await other.push(keyed("shared")) != ref
         assert await count_jobs(other) == 1
 

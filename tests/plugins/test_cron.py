@@ -27,11 +27,12 @@ from chancy.plugins.cron import Cron
 from chancy.plugins.cron import statements as cron_sql
 from chancy.plugins.cron.models import build_cron_models
 from chancy.plugins.leadership import ImmediateLeadership, Leadership
-from chancy.testing import isolated_chancy, pushed_jobs
+from chancy.testing import pushed_jobs
 from chancy.worker import Worker
 from tests.helpers import update_jobs
 from tests.plugins.branch_schema import CORE_STEMS, diff_with, table_stems
 from tests.plugins.helpers import job, started
+from tests.prefix_pool import pooled_chancy
 
 SECOND = dt.timedelta(seconds=1)
 EVERY_SECOND = "* * * * * *"
@@ -71,7 +72,7 @@ def clock() -> Clock:
 async def app(dsn: str, clock: Clock) -> AsyncIterator[Chancy]:
     """A migrated app with Cron (60 s polls: only the test's own calls push)."""
     plugins = [Cron(now=clock), ImmediateLeadership()]
-    async with isolated_chancy(dsn, plugins=plugins, no_default_plugins=True) as chancy:
+    async with pooled_chancy(dsn, plugins=plugins, no_default_plugins=True) as chancy:
         yield chancy
 
 
@@ -227,7 +228,7 @@ async def test_invalid_rows_are_logged_and_skipped_without_blocking_others(
 
 async def test_the_leader_pushes_and_the_follower_never_polls(dsn: str, clock: Clock) -> None:
     crons = [CountingCron(poll_interval=0.02, now=clock) for _ in range(2)]
-    async with isolated_chancy(
+    async with pooled_chancy(
         dsn, plugins=[crons[0], Leadership()], no_default_plugins=True
     ) as first:
         second = Chancy(
@@ -268,7 +269,7 @@ async def test_without_leadership_every_worker_polls_and_a_run_is_pushed_once(
 ) -> None:
     """Upstream's Cron starts without a leadership plugin; so does ours, with a warning."""
     crons = [CountingCron(poll_interval=0.02, now=clock) for _ in range(2)]
-    async with isolated_chancy(dsn, plugins=[crons[0]], no_default_plugins=True) as first:
+    async with pooled_chancy(dsn, plugins=[crons[0]], no_default_plugins=True) as first:
         second = Chancy(dsn, prefix=first.prefix, plugins=[crons[1]], no_default_plugins=True)
         try:
             await Cron.schedule(first, EVERY_SECOND, job("ok", unique_key="tick"))

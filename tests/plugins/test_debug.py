@@ -8,15 +8,15 @@ import pytest
 
 from chancy import Chancy, Queue
 from chancy.plugins.debug import DebugPlugin
-from chancy.testing import isolated_chancy
 from tests.plugins.helpers import ASYNC, job, started
+from tests.prefix_pool import pooled_chancy
 
 
 async def test_every_event_is_logged_and_counted(
     dsn: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     debug = DebugPlugin()
-    async with isolated_chancy(dsn, plugins=[debug], no_default_plugins=True) as app:
+    async with pooled_chancy(dsn, plugins=[debug], no_default_plugins=True) as app:
         assert app.plugins["chancy.debug_plugin"] is debug
         with caplog.at_level(logging.INFO, logger=app.log.name):
             async with started(app, Queue("dbg", executor=ASYNC)) as worker:

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from chancy import Chancy
 from chancy.plugins.leadership import ImmediateLeadership, Leadership
 from chancy.plugins.leadership import statements as leader_sql
-from chancy.testing import isolated_chancy
 from chancy.worker import Worker
 from tests.plugins.helpers import started
+from tests.prefix_pool import pooled_chancy
 
 
 @contextlib.asynccontextmanager
@@ -24,7 +24,7 @@ async def cluster(
     dsn: str, count: int, **options: float
 ) -> AsyncIterator[tuple[Chancy, list[Chancy]]]:
     """``count`` apps on one fresh prefix, each with its own Leadership (like processes)."""
-    async with isolated_chancy(
+    async with pooled_chancy(
         dsn, plugins=[Leadership(**options)], no_default_plugins=True
     ) as first:
         others = [
@@ -70,7 +70,7 @@ def test_timeout_must_cover_the_poll_interval() -> None:
 
 async def test_immediate_leadership_leads_at_start(dsn: str) -> None:
     async with (
-        isolated_chancy(dsn, plugins=[ImmediateLeadership()], no_default_plugins=True) as app,
+        pooled_chancy(dsn, plugins=[ImmediateLeadership()], no_default_plugins=True) as app,
         started(app) as worker,
     ):
         assert worker.is_leader.is_set()
@@ -79,7 +79,7 @@ async def test_immediate_leadership_leads_at_start(dsn: str) -> None:
 
 async def test_first_election_happens_at_start_not_after_a_poll(dsn: str) -> None:
     # A 30 s interval: the only way to lead within 3 s is to try at once.
-    async with isolated_chancy(
+    async with pooled_chancy(
         dsn, plugins=[Leadership(poll_interval=30, timeout=60)], no_default_plugins=True
     ) as app:
         async with started(app) as worker:
@@ -132,7 +132,7 @@ async def test_a_stopping_leader_hands_over_at_once(dsn: str) -> None:
 
 
 async def test_a_dead_leader_is_replaced_when_its_lease_expires(dsn: str) -> None:
-    async with isolated_chancy(
+    async with pooled_chancy(
         dsn, plugins=[Leadership(poll_interval=0.2, timeout=0.5)], no_default_plugins=True
     ) as app:
         # A leader that died without releasing: its lease runs out in 1.5 s (DB clock).

@@ -20,6 +20,7 @@ from chancy.plugins.metrics.aggregate import Aggregator, to_rows
 from chancy.testing import isolated_chancy
 from chancy.worker import Worker
 from tests.plugins.branch_schema import diff_against, table_stems
+from tests.prefix_pool import pooled_chancy
 
 HERE = "tests.plugins.test_metrics"
 ASYNC = Chancy.Executor.Async
@@ -37,7 +38,7 @@ async def explode() -> None:
 @pytest.fixture
 async def app(dsn: str) -> AsyncIterator[Chancy]:
     plugin = Metrics(sync_interval=3600, collection_interval=3600)
-    async with isolated_chancy(dsn, plugins=[plugin], no_default_plugins=True) as chancy:
+    async with pooled_chancy(dsn, plugins=[plugin], no_default_plugins=True) as chancy:
         yield chancy
 
 
@@ -187,7 +188,7 @@ async def test_a_flush_is_one_statement_and_flushes_merge(app: Chancy) -> None:
 async def test_a_failed_flush_keeps_its_samples(app: Chancy, dsn: str) -> None:
     plugin = metrics_of(app)
     await plugin.increment_counter("custom:kept", 3)
-    async with isolated_chancy(dsn, no_default_plugins=True) as without_table:
+    async with pooled_chancy(dsn, no_default_plugins=True) as without_table:
         with pytest.raises(MigrationsNeededError, match="metrics' does not exist"):
             await plugin.flush(without_table)
     await plugin.increment_counter("custom:kept", 1)

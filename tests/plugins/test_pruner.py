@@ -13,9 +13,9 @@ from chancy.job import Reference
 from chancy.plugin import Plugin
 from chancy.plugins.leadership import ImmediateLeadership, Leadership
 from chancy.plugins.pruner import Pruner
-from chancy.testing import isolated_chancy
 from tests.helpers import rows, update_jobs
 from tests.plugins.helpers import job, push_all, started
+from tests.prefix_pool import pooled_chancy
 
 STATES = ("pending", "running", "retrying", "succeeded", "failed")
 TWO_DAYS_AGO = sa.func.now() - dt.timedelta(days=2)
@@ -103,7 +103,7 @@ class CountingCleanup(Plugin):
 async def test_the_leader_prunes_then_asks_plugins_to_clean_up(dsn: str) -> None:
     cleanup = CountingCleanup()
     pruner = Pruner(Pruner.Rules.Age() > 3600, poll_interval=0.2)
-    async with isolated_chancy(
+    async with pooled_chancy(
         dsn, plugins=[ImmediateLeadership(), pruner, cleanup], no_default_plugins=True
     ) as app:
         by_key = await mixed_jobs(app)
@@ -121,7 +121,7 @@ async def test_the_leader_prunes_then_asks_plugins_to_clean_up(dsn: str) -> None
 async def test_followers_do_not_prune(dsn: str) -> None:
     pruner = Pruner(Pruner.Rules.Age() > 3600, poll_interval=0.1)
     leadership = Leadership(poll_interval=0.2, timeout=1)
-    async with isolated_chancy(dsn, plugins=[leadership, pruner], no_default_plugins=True) as app:
+    async with pooled_chancy(dsn, plugins=[leadership, pruner], no_default_plugins=True) as app:
         # Another worker holds the lease for the whole test.
         t = app.models.Leader.__table__
         async with app.engine.begin() as conn:

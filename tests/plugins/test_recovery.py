@@ -18,12 +18,12 @@ import sqlalchemy as sa
 from chancy import Chancy, Queue, QueuedJob, Reference
 from chancy.plugins.leadership import ImmediateLeadership
 from chancy.plugins.recovery import Recovery
-from chancy.testing import isolated_chancy
 from chancy.worker import Worker
 from chancy.worker.completer import Completer
 from chancy.worker.outcomes import Outcome
 from tests.helpers import rows, update_jobs
 from tests.plugins.helpers import ASYNC, claim_as, job, push_all, register_worker, started
+from tests.prefix_pool import pooled_chancy
 
 WORK = Queue("work", executor=ASYNC, concurrency=2, polling_interval=1)
 
@@ -39,7 +39,7 @@ async def complete_late(app: Chancy, row: sa.Row, state: str = "succeeded") -> i
 
 async def test_a_lost_workers_job_runs_again_and_its_late_result_is_ignored(dsn: str) -> None:
     recovery = Recovery(poll_interval=0.2, grace=0)
-    async with isolated_chancy(
+    async with pooled_chancy(
         dsn, plugins=[ImmediateLeadership(), recovery], no_default_plugins=True
     ) as app:
         await app.declare(WORK)
@@ -187,7 +187,7 @@ async def wait_running(app: Chancy, ref: Reference, proc: subprocess.Popen[bytes
 
 
 async def test_a_sigkilled_workers_job_runs_on_another_worker(dsn: str) -> None:
-    async with isolated_chancy(
+    async with pooled_chancy(
         dsn,
         plugins=[ImmediateLeadership(), Recovery(poll_interval=0.2, grace=0)],
         no_default_plugins=True,

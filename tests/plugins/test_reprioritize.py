@@ -9,9 +9,9 @@ import pytest
 from chancy import Chancy
 from chancy.plugins.leadership import ImmediateLeadership
 from chancy.plugins.reprioritize import Reprioritize
-from chancy.testing import isolated_chancy
 from tests.helpers import rows, update_jobs
 from tests.plugins.helpers import job, push_all, started
+from tests.prefix_pool import pooled_chancy
 
 R = Reprioritize.Rules
 LATER = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
@@ -89,7 +89,7 @@ def test_options_are_validated() -> None:
 
 async def test_the_leader_raises_priorities_periodically(dsn: str) -> None:
     plugin = Reprioritize(R.Age() >= 0, check_interval=0.2, priority_increase=5)
-    async with isolated_chancy(
+    async with pooled_chancy(
         dsn, plugins=[ImmediateLeadership(), plugin], no_default_plugins=True
     ) as app:
         [ref] = await push_all(app, [job("ok", queue="later", scheduled_at=LATER)])

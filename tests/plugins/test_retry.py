@@ -13,11 +13,11 @@ from chancy import Job, Queue, QueuedJob
 from chancy.executors.base import JobCancelledError
 from chancy.plugins.leadership import ImmediateLeadership
 from chancy.plugins.retry import RetryPlugin, retry_settings, with_retry
-from chancy.testing import isolated_chancy
 from chancy.worker import Worker
 from tests.helpers import rows
 from tests.plugins import plugin_jobs
 from tests.plugins.helpers import ASYNC, job, push_all, started
+from tests.prefix_pool import pooled_chancy
 
 State = QueuedJob.State
 NO_JITTER = {"backoff_jitter": [0, 0]}
@@ -132,7 +132,7 @@ def test_settings_are_validated_and_json_ready() -> None:
 
 
 async def test_a_worker_waits_out_the_backoff_between_attempts(dsn: str) -> None:
-    async with isolated_chancy(
+    async with pooled_chancy(
         dsn, plugins=[ImmediateLeadership(), RetryPlugin()], no_default_plugins=True
     ) as app:
         flaky = with_retry(
@@ -170,7 +170,7 @@ async def test_a_worker_waits_out_the_backoff_between_attempts(dsn: str) -> None
 
 async def test_retry_is_scheduled_in_the_database(dsn: str) -> None:
     """The completer stores the plugin's scheduled_at: the job is not claimable before it."""
-    async with isolated_chancy(dsn, plugins=[RetryPlugin()], no_default_plugins=True) as app:
+    async with pooled_chancy(dsn, plugins=[RetryPlugin()], no_default_plugins=True) as app:
         flaky = with_retry(job("fail", queue="slow"), max_attempts=2, backoff=30, **NO_JITTER)
         [ref] = await push_all(app, [flaky])
         queue = Queue("slow", executor=ASYNC, polling_interval=0.1)

@@ -18,8 +18,8 @@ from sentry_sdk.transport import Transport
 
 from chancy import Chancy
 from chancy.plugins.sentry import SentryPlugin
-from chancy.testing import isolated_chancy
 from tests.plugins.helpers import job, started
+from tests.prefix_pool import pooled_chancy
 
 
 class Captured(Transport):
@@ -57,7 +57,7 @@ def events() -> Iterator[Callable[[], list[dict[str, Any]]]]:
 
 @pytest.fixture
 async def app(dsn: str) -> AsyncIterator[Chancy]:
-    async with isolated_chancy(dsn, plugins=[SentryPlugin()], no_default_plugins=True) as chancy:
+    async with pooled_chancy(dsn, plugins=[SentryPlugin()], no_default_plugins=True) as chancy:
         yield chancy
 
 

@@ -39,6 +39,7 @@ from chancy.testing import isolated_chancy
 from chancy.worker import Worker
 from tests.conftest import DSN
 from tests.plugins.branch_schema import diff_against, table_stems
+from tests.prefix_pool import pooled_chancy
 
 HERE = "tests.plugins.test_workflow"
 ASYNC = Chancy.Executor.Async
@@ -87,7 +88,7 @@ def leadership() -> Plugin:
 @pytest.fixture
 async def app(dsn: str) -> AsyncIterator[Chancy]:
     plugins = [leadership(), WorkflowPlugin()]
-    async with isolated_chancy(dsn, plugins=plugins, no_default_plugins=True) as chancy:
+    async with pooled_chancy(dsn, plugins=plugins, no_default_plugins=True) as chancy:
         yield chancy
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from chancy import Chancy, Job, Queue, QueuedJob
 from chancy.executors import sub
 from chancy.plugins.pruner import Pruner
-from chancy.testing import isolated_chancy
+from tests.prefix_pool import pooled_chancy
 from tests.results import result_jobs as rj
 from tests.worker.worker_helpers import running_worker
 
@@ -105,7 +105,7 @@ async def test_values_jsonb_rejects_are_explained_and_never_block_other_outcomes
 
 
 async def test_size_limit_set_on_chancy_and_overridden_per_queue(dsn: str) -> None:
-    async with isolated_chancy(dsn, no_default_plugins=True, max_result_bytes=100) as app:
+    async with pooled_chancy(dsn, no_default_plugins=True, max_result_bytes=100) as app:
         # Sizes are bytes of JSON: 98 characters plus two quotes is exactly 100.
         at_limit, over = await run_all(
             app,
