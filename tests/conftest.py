@@ -22,7 +22,7 @@ from chancy import Chancy
 from chancy.db import embedded
 from chancy.errors import ConfigurationError
 from chancy.testing import random_prefix
-from tests.prefix_pool import PrefixPool, close_shared, shared_pool
+from tests.prefix_pool import PrefixPool, close_shared, pooled_chancy, shared_pool
 
 #: The Django suite runs in its own process (tests/contrib/test_django.py starts it).
 collect_ignore = [] if os.environ.get("DJANGO_SETTINGS_MODULE") else ["django_suite"]
@@ -90,13 +90,8 @@ async def chancy(dsn: str, prefix_pool: PrefixPool) -> AsyncIterator[Chancy]:
     The prefix comes from a pool of migrated ones and is emptied (or removed, if the test
     changed its schema) afterwards; see tests/prefix_pool.py.
     """
-    prefix = await prefix_pool.acquire()
-    app = Chancy(dsn, prefix=prefix, no_default_plugins=True)
-    try:
+    async with pooled_chancy(dsn, no_default_plugins=True) as app:
         yield app
-    finally:
-        await app.__aexit__(None, None, None)
-        await prefix_pool.release(prefix)
 
 
 @pytest.fixture(autouse=True)

@@ -23,6 +23,7 @@ import pytest
 
 from chancy import Chancy, Job, Queue
 from chancy.worker import Worker
+from tests.helpers import poll_until
 from tests.prefix_pool import pooled_chancy
 
 try:
@@ -65,17 +66,19 @@ def free_port() -> int:
 
 
 async def wait_for_port(port: int, timeout: float = 30) -> None:
-    """Until something accepts connections on ``port`` (uvicorn listens once it started)."""
-    async with asyncio.timeout(timeout):
-        while True:
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", port)
-            except OSError:
-                await asyncio.sleep(0.05)
-                continue
-            writer.close()
-            await writer.wait_closed()
-            return
+    """Until something accepts connections on ``port`` (uvicorn listens once it started;
+    polled: the server is another process)."""
+
+    async def accepts() -> bool:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            return False
+        writer.close()
+        await writer.wait_closed()
+        return True
+
+    await poll_until(accepts, what=f"a server on port {port}", timeout=timeout, interval=0.05)
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import psycopg
+import pytest
 import sqlalchemy as sa
 from psycopg import sql
 
 from chancy import Chancy
+
+#: A test using the ``tx`` fixture runs on its module's event loop, as the shared app does.
+IN_TX = pytest.mark.asyncio(loop_scope="module")
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chancy import Chancy, Job, Queue
 from chancy.config import validate_prefix
@@ -17,6 +18,7 @@ from chancy.testing import (
     pushed_jobs,
     random_prefix,
 )
+from tests.db.helpers import IN_TX
 
 
 def send_welcome(to: str) -> None:
@@ -36,11 +38,11 @@ async def tables_of(app: Chancy) -> set[str]:
         return set((await conn.execute(query, {"p": app.prefix})).scalars())
 
 
-async def push_two(app: Chancy) -> None:
-    await app.declare(Queue("default"))
-    await app.declare(Queue("billing"))
-    await app.push(Job.from_func(send_welcome, kwargs={"to": "a@example.com"}))
-    await app.push(Job.from_func(send_invoice, kwargs={"number": 7}, queue="billing"))
+async def push_two(app: Chancy, tx: AsyncSession) -> None:
+    await app.declare_ex(tx, Queue("default"))
+    await app.declare_ex(tx, Queue("billing"))
+    await app.push_ex(tx, Job.from_func(send_welcome, kwargs={"to": "a@example.com"}))
+    await app.push_ex(tx, Job.from_func(send_invoice, kwargs={"number": 7}, queue="billing"))
 
 
 def test_random_prefix_is_valid_and_fresh() -> None:
@@ -80,57 +82,73 @@ async def test_isolated_chancy_refuses_a_prefix_that_has_tables(chancy: Chancy, 
     assert await chancy.is_up_to_date()  # refused, not wiped
 
 
-async def test_pushed_jobs_filters(chancy: Chancy) -> None:
-    assert await pushed_jobs(chancy) == []
-    await push_two(chancy)
+@IN_TX
+async def test_pushed_jobs_filters(shared_chancy: Chancy, tx: AsyncSession) -> None:
+    app = shared_chancy
+    assert await pushed_jobs(app, session=tx) == []
+    await push_two(app, tx)
 
-    assert [j.func for j in await pushed_jobs(chancy)] == [
+    assert [j.func for j in await pushed_jobs(app, session=tx)] == [
         f"{__name__}.send_welcome",
         f"{__name__}.send_invoice",
     ]
-    [by_path] = await pushed_jobs(chancy, func=f"{__name__}.send_invoice")
-    [by_function] = await pushed_jobs(chancy, func=send_invoice)
+    [by_path] = await pushed_jobs(app, session=tx, func=f"{__name__}.send_invoice")
+    [by_function] = await pushed_jobs(app, session=tx, func=send_invoice)
     assert by_path == by_function
-    assert [j.kwargs for j in await pushed_jobs(chancy, queue="billing")] == [{"number": 7}]
-    assert len(await pushed_jobs(chancy, state="pending", unique_key=None)) == 2
-    assert await pushed_jobs(chancy, func=send_welcome, kwargs={"to": "b@example.com"}) == []
+    assert [j.kwargs for j in await pushed_jobs(app, session=tx, queue="billing")] == [
+        {"number": 7}
+    ]
+    assert len(await pushed_jobs(app, session=tx, state="pending", unique_key=None)) == 2
+    assert (
+        await pushed_jobs(app, session=tx, func=send_welcome, kwargs={"to": "b@example.com"}) == []
+    )
     with pytest.raises(TypeError, match="Unknown job field.*kwarg.*filter on any of"):
-        await pushed_jobs(chancy, kwarg={"to": "a@example.com"})
+        await pushed_jobs(app, session=tx, kwarg={"to": "a@example.com"})
 
 
-async def test_assert_pushed_passes_and_returns_the_jobs(chancy: Chancy) -> None:
-    await push_two(chancy)
-    [job] = await assert_pushed(chancy, func=send_welcome, kwargs={"to": "a@example.com"})
+@IN_TX
+async def test_assert_pushed_passes_and_returns_the_jobs(
+    shared_chancy: Chancy, tx: AsyncSession
+) -> None:
+    app = shared_chancy
+    await push_two(app, tx)
+    [job] = await assert_pushed(app, session=tx, func=send_welcome, kwargs={"to": "a@example.com"})
     assert job.queue == "default"
-    assert len(await assert_pushed(chancy, count=2)) == 2
-    assert await assert_pushed(chancy, func=send_welcome, queue="billing", count=0) == []
+    assert len(await assert_pushed(app, session=tx, count=2)) == 2
+    assert await assert_pushed(app, session=tx, func=send_welcome, queue="billing", count=0) == []
 
 
-async def test_assert_pushed_fails_listing_what_was_pushed(chancy: Chancy) -> None:
+@IN_TX
+async def test_assert_pushed_fails_listing_what_was_pushed(
+    shared_chancy: Chancy, tx: AsyncSession
+) -> None:
+    app = shared_chancy
     with pytest.raises(AssertionError, match="No job was pushed matching anything"):
-        await assert_pushed(chancy)
+        await assert_pushed(app, session=tx)
 
-    await push_two(chancy)
+    await push_two(app, tx)
     with pytest.raises(AssertionError) as caught:
-        await assert_pushed(chancy, func=send_welcome, kwargs={"to": "b@example.com"})
+        await assert_pushed(app, session=tx, func=send_welcome, kwargs={"to": "b@example.com"})
     message = str(caught.value)
     assert f"func='{__name__}.send_welcome', kwargs={{'to': 'b@example.com'}}" in message
     assert "Pushed jobs (2):" in message
     assert "kwargs={'to': 'a@example.com'}" in message  # the near miss is shown
 
     with pytest.raises(AssertionError, match=r"Expected 1 job\(s\) matching anything, found 2"):
-        await assert_pushed(chancy, count=1)
+        await assert_pushed(app, session=tx, count=1)
     with pytest.raises(ValueError, match="count must be 0 or more"):
-        await assert_pushed(chancy, count=-1)
+        await assert_pushed(app, session=tx, count=-1)
 
 
-async def test_assert_not_pushed(chancy: Chancy) -> None:
-    await assert_not_pushed(chancy)
-    await push_two(chancy)
-    await assert_not_pushed(chancy, func=send_welcome, queue="billing")
-    await assert_not_pushed(chancy, func="app.tasks.never")
+@IN_TX
+async def test_assert_not_pushed(shared_chancy: Chancy, tx: AsyncSession) -> None:
+    app = shared_chancy
+    await assert_not_pushed(app, session=tx)
+    await push_two(app, tx)
+    await assert_not_pushed(app, session=tx, func=send_welcome, queue="billing")
+    await assert_not_pushed(app, session=tx, func="app.tasks.never")
     with pytest.raises(AssertionError, match=r"Expected 0 job\(s\) matching queue='billing'"):
-        await assert_not_pushed(chancy, queue="billing")
+        await assert_not_pushed(app, session=tx, queue="billing")
 
 
 async def test_helpers_read_inside_an_uncommitted_session(chancy: Chancy) -> None:

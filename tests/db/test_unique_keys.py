@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chancy import Chancy, Job, Reference
-from tests.helpers import count_jobs, job_row, set_state
+from tests.db.helpers import IN_TX
+from tests.helpers import count_jobs, job_row, poll_until, set_state
 from tests.prefix_pool import pooled_chancy
 
 FUNC = "tests.db.test_unique_keys.work"
@@ -24,29 +25,35 @@ def keyed(key: str, v: int = 0, **fields: Any) -> Job:
     return Job(func=FUNC, unique_key=key, kwargs={"v": v}, **fields)
 
 
+@IN_TX
 @pytest.mark.parametrize("state", ["pending", "running", "retrying"])
 async def test_duplicate_returns_the_existing_job_and_changes_nothing(
-    chancy: Chancy, state: str
+    shared_chancy: Chancy, tx: AsyncSession, state: str
 ) -> None:
-    first = await chancy.push(keyed("k", 1))
-    await set_state(chancy, first, state)
-    before = await job_row(chancy, first)
-    again = await chancy.push(keyed("k", 2, priority=9, queue="other"))
+    app = shared_chancy
+    first = await app.push_ex(tx, keyed("k", 1))
+    await set_state(app, first, state, via=tx)
+    before = await job_row(app, first, via=tx)
+    again = await app.push_ex(tx, keyed("k", 2, priority=9, queue="other"))
     assert again == first
-    assert await job_row(chancy, first) == before
-    assert await count_jobs(chancy) == 1
+    assert await job_row(app, first, via=tx) == before
+    assert await count_jobs(app, via=tx) == 1
 
 
+@IN_TX
 @pytest.mark.parametrize("state", ["succeeded", "failed"])
-async def test_finished_job_frees_the_key(chancy: Chancy, state: str) -> None:
-    first = await chancy.push(keyed("k", 1))
-    await set_state(chancy, first, state)
-    second = await chancy.push(keyed("k", 2))
+async def test_finished_job_frees_the_key(
+    shared_chancy: Chancy, tx: AsyncSession, state: str
+) -> None:
+    app = shared_chancy
+    first = await app.push_ex(tx, keyed("k", 1))
+    await set_state(app, first, state, via=tx)
+    second = await app.push_ex(tx, keyed("k", 2))
     assert second != first
-    assert await count_jobs(chancy, unique_key="k") == 2
-    assert (await chancy.get_job(second)).kwargs == {"v": 2}  # type: ignore[union-attr]
+    assert await count_jobs(app, unique_key="k", via=tx) == 2
+    assert (await job_row(app, second, via=tx))["kwargs"] == {"v": 2}
     # The new job holds the key now.
-    assert await chancy.push(keyed("k", 3)) == second
+    assert await app.push_ex(tx, keyed("k", 3)) == second
 
 
 async def test_sync_push_duplicate(chancy: Chancy) -> None:
@@ -56,17 +63,19 @@ async def test_sync_push_duplicate(chancy: Chancy) -> None:
     assert await count_jobs(chancy) == 1
 
 
-async def test_duplicates_inside_one_batch(chancy: Chancy) -> None:
-    existing = await chancy.push(keyed("old"))
+@IN_TX
+async def test_duplicates_inside_one_batch(shared_chancy: Chancy, tx: AsyncSession) -> None:
+    app = shared_chancy
+    existing = await app.push_ex(tx, keyed("old"))
     jobs = [keyed("a", 0), Job(func=FUNC), keyed("old", 1), keyed("a", 2), Job(func=FUNC)]
-    (refs,) = [refs async for refs in chancy.push_many(jobs)]
+    refs = await app.push_many_ex(tx, jobs)
     assert len(refs) == 5
     assert refs[0] == refs[3]
     assert refs[2] == existing
     assert len({refs[0], refs[1], refs[4], existing}) == 4
-    assert await count_jobs(chancy) == 4
+    assert await count_jobs(app, via=tx) == 4
     # The first job with a key wins; later ones in the batch are dropped, not merged.
-    assert (await chancy.get_job(refs[0])).kwargs == {"v": 0}  # type: ignore[union-attr]
+    assert (await job_row(app, refs[0], via=tx))["kwargs"] == {"v": 0}
 
 
 async def test_duplicates_across_batches(chancy: Chancy) -> None:
@@ -88,15 +97,17 @@ async def _backend_pid(conn: AsyncConnection) -> int:
 
 
 async def _wait_until_blocked(app: Chancy, pid: int) -> None:
-    """Poll (bounded) until backend ``pid`` waits on a lock held by another session."""
-    async with asyncio.timeout(10), app.engine.connect() as probe:
-        while True:
-            stmt = sa.text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid")
-            waiting = (await probe.execute(stmt, {"pid": pid})).scalar_one_or_none()
+    """Until backend ``pid`` waits on a lock held by another session (polled: Postgres
+    announces no lock wait)."""
+    stmt = sa.text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid")
+    async with app.engine.connect() as probe:
+
+        async def waiting() -> bool:
+            event = (await probe.execute(stmt, {"pid": pid})).scalar_one_or_none()
             await probe.rollback()  # a fresh snapshot of pg_stat_activity next time
-            if waiting == "Lock":
-                return
-            await asyncio.sleep(0.01)
+            return event == "Lock"
+
+        await poll_until(waiting, what=f"backend {pid} to wait on a lock", timeout=10)
 
 
 async def test_overlapping_batches_in_opposite_order_do_not_deadlock(chancy: Chancy) -> None:

@@ -7,7 +7,6 @@ a plugin must handle, without waiting for it to happen.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
@@ -62,13 +61,6 @@ async def register_worker(app: Chancy, worker_id: str, *, expires_in: float) -> 
     expires = sa.func.now() + dt.timedelta(seconds=expires_in)
     async with app.engine.begin() as conn:
         await conn.execute(sa.insert(t).values(worker_id=worker_id, expires_at=expires))
-
-
-async def wait_until(check: Any, *, timeout: float = 5, interval: float = 0.05) -> None:
-    """Poll an async predicate until it holds (for state that lives only in the DB)."""
-    async with asyncio.timeout(timeout):
-        while not await check():
-            await asyncio.sleep(interval)
 
 
 async def push_all(app: Chancy, jobs: list[Job]) -> list[Reference]:

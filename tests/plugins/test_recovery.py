@@ -21,7 +21,7 @@ from chancy.plugins.recovery import Recovery
 from chancy.worker import Worker
 from chancy.worker.completer import Completer
 from chancy.worker.outcomes import Outcome
-from tests.helpers import rows, update_jobs
+from tests.helpers import poll_until, rows, update_jobs
 from tests.plugins.helpers import ASYNC, claim_as, job, push_all, register_worker, started
 from tests.prefix_pool import pooled_chancy
 
@@ -180,10 +180,12 @@ RUN_WORKER = textwrap.dedent(
 
 async def wait_running(app: Chancy, ref: Reference, proc: subprocess.Popen[bytes]) -> None:
     """Until the subprocess worker runs the job; fails fast if the subprocess died."""
-    async with asyncio.timeout(20):
-        while (await rows(app, [ref]))[ref.identifier].state != "running":
-            assert proc.poll() is None, "the worker subprocess exited early (see stderr)"
-            await asyncio.sleep(0.05)
+
+    async def running() -> bool:  # polled: the worker is another process
+        assert proc.poll() is None, "the worker subprocess exited early (see stderr)"
+        return (await rows(app, [ref]))[ref.identifier].state == "running"
+
+    await poll_until(running, what="the subprocess worker to run the job", timeout=20)
 
 
 async def test_a_sigkilled_workers_job_runs_on_another_worker(dsn: str) -> None:

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from chancy.backoff import Backoff, DatabaseRetry
-from chancy.hub import Event, Hub
+from chancy.hub import Event
 from chancy.loops import FAILED, attempt, wait_for_event
 from chancy.queue import Queue
 from chancy.worker.producer import Producer
+from tests.unit.fakes import FakeContext
 
 LOG = logging.getLogger("tests.loops")
 
@@ -88,18 +89,6 @@ async def test_attempt_raises_when_database_retries_run_out() -> None:
     with pytest.raises(OSError, match="gone"):
         await attempt(step, retry)
     assert retry.exhausted
-
-
-class FakeContext:
-    """The smallest WorkerContext a producer accepts."""
-
-    def __init__(self) -> None:
-        self.hub = Hub()
-        self.shutdown_event = asyncio.Event()
-        self.log = LOG
-
-    def database_retry(self, name: str) -> DatabaseRetry:
-        return DatabaseRetry(name, log=LOG)
 
 
 async def test_producer_state_changes_through_its_own_methods() -> None:

@@ -19,14 +19,13 @@ import os
 import signal
 import sys
 from dataclasses import dataclass, field
-from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from chancy import Chancy, Job, Queue
 from chancy.testing import isolated_chancy
-from tests.helpers import states
+from tests.helpers import poll_until, states
 from tests.worker import executor_jobs as ej
 from tests.worker.worker_helpers import worker_process
 
@@ -80,12 +79,6 @@ async def _ends(app: Chancy, table: str) -> dict[str, int]:
         return {row[0]: row[1] for row in await cur.fetchall()}
 
 
-async def _wait_until(check: Any, timeout: float) -> None:
-    async with asyncio.timeout(timeout):
-        while not await check():
-            await asyncio.sleep(0.01)
-
-
 async def run_once(dsn: str, signum: int, when: str) -> Tally:
     """One group stop at ``when`` ("running" or "starting"), then a completing restart."""
     async with isolated_chancy(dsn, no_default_plugins=True) as app:
@@ -126,7 +119,8 @@ async def run_once(dsn: str, signum: int, when: str) -> Tally:
             app, worker_id="group-stop-1", shutdown_timeout=20, new_session=True
         ) as first:
             await first.ready(timeout=60)
-            await _wait_until(started if when == "running" else claimed, 60)
+            # Polled: the worker and its children are other processes.
+            await poll_until(started if when == "running" else claimed, what=when, timeout=60)
             first.signal_group(signum)
             await first.finish(timeout=60)
         if not await settled():
@@ -134,7 +128,7 @@ async def run_once(dsn: str, signum: int, when: str) -> Tally:
                 app, worker_id="group-stop-2", shutdown_timeout=20, new_session=True
             ) as second:
                 await second.ready(timeout=60)
-                await _wait_until(settled, 60)
+                await poll_until(settled, what="every job to settle", timeout=60)
                 second.signal_group(signal.SIGTERM)
                 await second.finish(timeout=60)
         tally = Tally()

@@ -4,7 +4,6 @@ processes can do (kill a job at its TIME limit or on cancel, cap its memory) and
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import pytest
 from chancy import Chancy, Job, Limit
 from chancy.executors.base import cpu_count
 from chancy.executors.process import ProcessExecutor, default_start_method
+from tests.helpers import poll_until
 from tests.worker import executor_contract as contract
 from tests.worker import executor_jobs as ej
 from tests.worker.worker_helpers import PYTHON, ROOT, running_worker, subprocess_env
@@ -25,10 +25,11 @@ PROCESS = Chancy.Executor.Process
 
 
 async def wait_for_file(path: Path, timeout: float = contract.WAIT) -> int:
-    """The pid a ``touch``-style job wrote into ``path`` once it started."""
-    async with asyncio.timeout(timeout):
-        while not path.exists() or not path.read_text():
-            await asyncio.sleep(0.02)
+    """The pid a ``touch``-style job wrote into ``path`` once it started (polled: the
+    child process's file is all this process can see of it)."""
+    await poll_until(
+        lambda: path.exists() and path.read_text(), what=f"{path} to be written", timeout=timeout
+    )
     return int(path.read_text())
 
 
@@ -41,9 +42,8 @@ def alive(pid: int) -> bool:
 
 
 async def wait_until_dead(pid: int, timeout: float = 5) -> None:
-    async with asyncio.timeout(timeout):
-        while alive(pid):
-            await asyncio.sleep(0.02)
+    """Polled: no event tells a process that another's child has exited."""
+    await poll_until(lambda: not alive(pid), what=f"process {pid} to exit", timeout=timeout)
 
 
 async def test_runs_sync_and_async_jobs_with_context(chancy: Chancy) -> None:
@@ -92,7 +92,7 @@ async def test_cancelling_a_running_job_kills_it_and_it_is_not_retried(
 ) -> None:
     started = tmp_path / "started"
     queue = contract.queue(PROCESS, concurrency=1)
-    async with running_worker(chancy, queue) as (worker, _):
+    async with running_worker(chancy, queue) as (worker, log):
         ref = await chancy.push(
             Job.from_func(
                 ej.touch_and_sleep,
@@ -105,9 +105,8 @@ async def test_cancelling_a_running_job_kills_it_and_it_is_not_retried(
         assert await chancy.cancel_job(ref) == 1
         await wait_until_dead(pid)
         executor = worker.executors["ex"]
-        async with asyncio.timeout(5):
-            while len(executor):
-                await asyncio.sleep(0.02)
+        await log.job_completed(ref, "failed")
+        assert len(executor) == 0
         after = await contract.finish(chancy, Job.from_func(ej.whereabouts, queue="ex"))
         job = await chancy.get_job(ref)
     assert after.state == "succeeded" and after.meta["pid"] != pid
@@ -119,7 +118,7 @@ async def test_cancel_reports_the_job_cancelled(chancy: Chancy, tmp_path: Path) 
     """What the executor itself reports (the database row is fenced by cancel_job)."""
     started = tmp_path / "started"
     reported: list[BaseException | None] = []
-    async with running_worker(chancy, contract.queue(PROCESS, concurrency=1)) as (worker, _):
+    async with running_worker(chancy, contract.queue(PROCESS, concurrency=1)) as (worker, log):
         original = worker.job_completed
 
         async def spy(executor, job, *, exc, result):  # type: ignore[no-untyped-def]
@@ -135,9 +134,8 @@ async def test_cancel_reports_the_job_cancelled(chancy: Chancy, tmp_path: Path) 
         await wait_for_file(started)
         executor = worker.executors["ex"]
         assert await executor.cancel(ref)
-        async with asyncio.timeout(5):
-            while not reported:
-                await asyncio.sleep(0.02)
+        await log.job_completed(ref)
+        assert len(reported) == 1
         assert not await executor.cancel(ref)
     assert type(reported[0]).__name__ == "JobCancelledError"
     job = await chancy.get_job(ref)

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
+import logging
 import sys
 
 import pytest
@@ -12,6 +12,7 @@ import pytest
 from chancy import Chancy, Job, Queue
 from chancy.errors import ConfigurationError
 from chancy.executors import sub
+from tests.helpers import LogWatch
 from tests.worker import executor_contract as contract
 from tests.worker import executor_jobs as ej
 from tests.worker.worker_helpers import running_worker
@@ -56,20 +57,14 @@ async def test_failures_are_recorded_and_never_break_the_worker(chancy: Chancy) 
 
 
 @pytest.mark.skipif(SUPPORTED, reason="this Python supports sub-interpreter pools")
-async def test_a_queue_naming_it_is_logged_and_other_queues_still_run(
-    chancy: Chancy, caplog: pytest.LogCaptureFixture
-) -> None:
-    def reported() -> bool:
-        return any(
-            r.exc_info is not None and "needs Python 3.13+" in str(r.exc_info[1])
-            for r in caplog.records
-        )
+async def test_a_queue_naming_it_is_logged_and_other_queues_still_run(chancy: Chancy) -> None:
+    def reported(record: logging.LogRecord) -> bool:
+        return record.exc_info is not None and "needs Python 3.13+" in str(record.exc_info[1])
 
     async with running_worker(chancy, contract.queue(Chancy.Executor.Threaded)) as (worker, _):
-        await chancy.declare(Queue("sub", executor=Chancy.Executor.SubInterpreter))
-        async with asyncio.timeout(5):
-            while not reported():
-                await asyncio.sleep(0.02)
+        with LogWatch(reported) as watch:
+            await chancy.declare(Queue("sub", executor=Chancy.Executor.SubInterpreter))
+            await watch.wait(what="the sub-interpreter queue's error to be logged")
         done = await contract.finish(chancy, Job.from_func(ej.whereabouts, queue="ex"))
         assert "sub" not in worker.executors
     assert done.state == "succeeded"

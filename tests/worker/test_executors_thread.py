@@ -12,6 +12,7 @@ from pathlib import Path
 from chancy import Chancy, Job, Limit
 from chancy.executors.base import cpu_count
 from chancy.executors.thread import ThreadedExecutor
+from tests.helpers import poll_until
 from tests.worker import executor_contract as contract
 from tests.worker import executor_jobs as ej
 from tests.worker.worker_helpers import running_worker
@@ -82,7 +83,7 @@ async def test_time_limit_reports_at_deadline_but_keeps_the_slot(
 
 async def test_cancel_reports_at_once_and_keeps_the_slot(chancy: Chancy, tmp_path: Path) -> None:
     started = tmp_path / "started"
-    async with running_worker(chancy, contract.queue(THREADED, concurrency=1)) as (worker, _):
+    async with running_worker(chancy, contract.queue(THREADED, concurrency=1)) as (worker, log):
         ref = await chancy.push(
             Job.from_func(
                 ej.touch_and_sleep,
@@ -91,19 +92,17 @@ async def test_cancel_reports_at_once_and_keeps_the_slot(chancy: Chancy, tmp_pat
                 max_attempts=3,
             )
         )
-        async with asyncio.timeout(10):
-            while not started.exists():
-                await asyncio.sleep(0.02)
+        await poll_until(started.exists, what="the job's thread to start", timeout=10)
         executor = worker.executors["ex"]
+        thread = executor.calls[ref.identifier]
         assert await chancy.cancel_job(ref) == 1
-        async with asyncio.timeout(5):  # the notification reaches the executor
-            while ref.identifier in executor.jobs:
-                await asyncio.sleep(0.02)
+        await log.job_completed(ref, "failed")  # the notification reached the executor
+        assert ref.identifier not in executor.jobs
         assert len(executor) == 1  # the thread still holds its slot
         assert not await executor.cancel(ref)  # nothing left to cancel
         async with asyncio.timeout(5):
-            while len(executor):
-                await asyncio.sleep(0.02)
+            await asyncio.shield(thread)  # the function returns...
+        assert len(executor) == 0  # ...and frees the slot
     job = await chancy.get_job(ref)
     assert job is not None and job.state == "failed" and job.attempts == 0  # as upstream
     assert "cancelled" in job.errors[-1]["traceback"].lower()
@@ -122,9 +121,7 @@ async def test_stop_requeues_a_running_job_without_waiting_for_its_thread(
                 ej.touch_and_sleep, queue="ex", kwargs={"path": str(started), "seconds": 5.0}
             )
         )
-        async with asyncio.timeout(10):
-            while not started.exists():
-                await asyncio.sleep(0.02)
+        await poll_until(started.exists, what="the job's thread to start", timeout=10)
         begun = time.monotonic()
         await worker.stop()
         assert time.monotonic() - begun < 3  # did not wait for the 5 s thread

@@ -24,7 +24,6 @@ from tests.worker.worker_helpers import (
     running_worker,
     side_rows,
     side_table,
-    wait_for_state,
 )
 
 
@@ -74,7 +73,7 @@ async def test_no_claim_after_stop_begins(chancy: Chancy) -> None:
         first = await chancy.push(
             Job.from_func(jobs.wait_for_gate, queue="one", kwargs={"name": name})
         )
-        await wait_for_state(chancy, first, "running")
+        await log.job_started(first)
         rest = await _push(
             chancy,
             [Job.from_func(jobs.note, queue="one", kwargs={"label": str(i)}) for i in range(5)],
@@ -116,8 +115,8 @@ async def test_queue_update_keeps_the_claim_and_the_stored_errors(chancy: Chancy
             .where(table.c.id == ref.identifier)
             .values(state="retrying", attempts=1, errors=[earlier])
         )
-    async with running_worker(chancy, queue) as (worker, _):
-        await wait_for_state(chancy, ref, "running")
+    async with running_worker(chancy, queue) as (worker, log):
+        await log.job_started(ref)
         running = worker.executors["upd"].running(ref)
         assert running is not None and running.attempts == 1
         progress = evolve(running, meta={**running.meta, "progress": 50})
@@ -235,9 +234,9 @@ def test_cli_worker_start_concurrency_reaches_the_executors(
 
     class Probe(Worker):
         async def wait_for_shutdown(self) -> None:  # the CLI's wait: look, then leave
-            async with asyncio.timeout(10):
+            async with asyncio.timeout(10):  # each queue.started may be the one
                 while "default" not in self.executors:
-                    await asyncio.sleep(0.02)
+                    await self.hub.wait_for("worker.queue.started")
             seen["slots"] = self.executors["default"].concurrency
 
     def run(*args: str) -> None:

@@ -19,7 +19,6 @@ from tests.worker.worker_helpers import (
     running_worker,
     side_rows,
     side_table,
-    wait_for_state,
 )
 
 
@@ -187,8 +186,8 @@ async def test_eager_polling_claims_again_after_each_completion(dsn: str, chancy
             first = await chancy.push(
                 Job.from_func(jobs.wait_for_gate, queue=name, kwargs={"name": gate})
             )
-            async with running_worker(quiet, queue):
-                await wait_for_state(chancy, first, "running")
+            async with running_worker(quiet, queue) as (_, log):
+                await log.job_started(first)
                 second = await quiet.push(
                     Job.from_func(jobs.note, queue=name, kwargs={"label": gate})
                 )

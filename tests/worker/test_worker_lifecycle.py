@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,6 @@ from chancy.worker import Worker
 from tests.helpers import job_rows, states
 from tests.worker import jobs_for_worker_tests as jobs
 from tests.worker.worker_helpers import ASYNC, EventLog, running_worker
-from tests.worker.worker_helpers import wait_for_state as _wait_for_state
 
 
 @pytest.mark.parametrize("version", [0, 1], ids=["no-tables", "out-of-date"])
@@ -54,12 +54,14 @@ async def test_registry_shows_the_running_worker_and_forgets_a_stopped_one(
     async with running_worker(
         chancy, queue, worker_id="w-registry", tags={"zone=eu"}, heartbeat_poll_interval=60
     ) as (worker, log):
-        async with asyncio.timeout(3):
-            while True:
-                (row,) = await chancy.get_all_workers()
-                if "listed" in row["queues"]:
-                    break
-                await asyncio.sleep(0.02)
+
+        async def listed() -> dict[str, Any] | None:
+            (row,) = await chancy.get_all_workers()
+            return row if "listed" in row["queues"] else None
+
+        row = await log.recheck_on(
+            "worker.announced", listed, what="the registry to list the queue", timeout=3
+        )
         assert row["worker_id"] == "w-registry"
         assert {"*", "zone=eu", "worker_id=w-registry"} <= set(row["tags"])
         assert sorted(row["queues"]) == ["default", "listed"]
@@ -73,7 +75,7 @@ async def test_stop_lets_a_running_job_finish(chancy: Chancy) -> None:
         ref = await chancy.push(
             Job.from_func(jobs.sleep_for, queue="finish", kwargs={"seconds": 0.5})
         )
-        await _wait_for_state(chancy, ref, "running")
+        await log.job_started(ref)
         began = time.monotonic()
         assert await worker.stop() is True
         took = time.monotonic() - began
@@ -90,7 +92,7 @@ async def test_stop_interrupts_a_long_job_and_puts_it_back(chancy: Chancy) -> No
         ref = await chancy.push(
             Job.from_func(jobs.sleep_for, queue="interrupt", max_attempts=2, kwargs={"seconds": 30})
         )
-        await _wait_for_state(chancy, ref, "running")
+        await log.job_started(ref)
         began = time.monotonic()
         assert await worker.stop() is False
         took = time.monotonic() - began

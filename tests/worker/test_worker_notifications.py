@@ -10,13 +10,13 @@ import time
 import pytest
 
 from chancy import Chancy, Job, Queue
+from tests.helpers import on_call, wait_for
 from tests.worker import jobs_for_worker_tests as jobs
 from tests.worker.worker_helpers import (
     ASYNC,
     named_dsn,
     running_worker,
     terminate_backends,
-    wait_for_state,
 )
 
 #: With a 30 s poll, a job that runs within a second or two was woken by its notification.
@@ -46,15 +46,14 @@ async def test_cancel_interrupts_a_running_async_job(
         ref = await chancy.push(
             Job.from_func(jobs.sleep_for, queue="cancelme", max_attempts=3, kwargs={"seconds": 30})
         )
-        await wait_for_state(chancy, ref, "running")
+        await log.job_started(ref)
         executor = worker.executors["cancelme"]
         assert executor.running(ref) is not None
         mark = log.mark()
         assert await chancy.cancel_job(ref) == 1
         await log.wait("job.cancelled", since=mark, timeout=2)
-        async with asyncio.timeout(2):
-            while len(executor):
-                await asyncio.sleep(0.01)
+        await log.job_completed(ref, "failed", timeout=2)
+        assert len(executor) == 0
         await asyncio.sleep(0.3)  # bounded: a retry would be claimed within three polls
         job = await chancy.get_job(ref)
     assert job.state == "failed"
@@ -77,12 +76,10 @@ async def test_listener_reconnects_after_its_connection_is_killed(
             listener = worker.listener
             assert listener is not None and listener.listening.is_set()
             before = listener.connection
+            reconnected = on_call(listener, "on_reconnect")
             assert await terminate_backends(chancy, name, listen_only=True) == 1
-            async with asyncio.timeout(5):
-                while not (
-                    listener.listening.is_set() and listener.connection not in (None, before)
-                ):
-                    await asyncio.sleep(0.01)
+            await wait_for(reconnected, "the listener to reconnect")
+            assert listener.listening.is_set() and listener.connection not in (None, before)
             pushed = time.monotonic()
             ref = await chancy.push(
                 Job.from_func(jobs.note, queue="relisten", kwargs={"label": "r"})

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import sqlalchemy as sa
 
 from chancy import Chancy, Job, Queue
+from tests.helpers import on_call, wait_for
 from tests.worker import jobs_for_worker_tests as jobs
-from tests.worker.worker_helpers import ASYNC, running_worker, wait_for_state
+from tests.worker.worker_helpers import ASYNC, running_worker
 
 #: Long enough that only a notification can explain a change seen within the test timeouts.
 SLOW_POLL = {"queue_change_poll_interval": 60}
@@ -83,7 +82,7 @@ async def test_reconfiguring_a_busy_queue_drains_then_restarts(chancy: Chancy) -
         first = await chancy.push(
             Job.from_func(jobs.wait_for_gate, queue="busy", kwargs={"name": gate})
         )
-        await wait_for_state(chancy, first, "running")
+        await log.job_started(first)
         old = worker.executors["busy"]
         mark = log.mark()
         await chancy.declare(
@@ -106,19 +105,19 @@ async def test_queue_deleted_and_declared_again_is_served_again(chancy: Chancy) 
         first = await chancy.push(
             Job.from_func(jobs.wait_for_gate, queue="again", kwargs={"name": gate})
         )
-        await wait_for_state(chancy, first, "running")
+        await log.job_started(first)
+        producer = worker.assignment.producers["again"]
+        retired = on_call(producer, "retire")
+        taken_back = on_call(producer, "replace_with")
         await chancy.delete_queue("again", purge_jobs=False)
         # Re-declare only once the worker has begun retiring the queue (it is still
         # draining the running job), the case that used to leave it unserved.
-        producer = worker.assignment.producers["again"]
-        async with asyncio.timeout(2):
-            while not producer.retiring:
-                await asyncio.sleep(0.01)
+        await wait_for(retired, "the deleted queue's producer to retire", timeout=2)
+        assert producer.retiring
         await chancy.declare(queue)
         # The worker takes the queue back while the job still runs...
-        async with asyncio.timeout(2):
-            while producer.retiring:
-                await asyncio.sleep(0.01)
+        await wait_for(taken_back, "the producer to take the queue back", timeout=2)
+        assert not producer.retiring
         jobs.gate(gate).set()
         second = await chancy.push(Job.from_func(jobs.note, queue="again", kwargs={"label": "a"}))
         # ...and serves it again once drained, without waiting for the 60 s queue poll.

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from chancy import Chancy, Job, Queue
-from tests.helpers import states
+from tests.helpers import poll_until, states
 from tests.worker import jobs_for_worker_tests as jobs
 from tests.worker.worker_helpers import (
     ASYNC,
@@ -50,9 +50,11 @@ async def test_two_worker_processes_run_each_job_exactly_once(chancy: Chancy) ->
             worker_process(chancy, worker_id="w-b") as b,
         ):
             await asyncio.gather(a.ready(timeout=30), b.ready(timeout=30))
-            async with asyncio.timeout(150):
-                while await _count(chancy, "succeeded") < JOBS:
-                    await asyncio.sleep(0.2)
+
+            async def all_done() -> bool:  # polled: the workers are other processes
+                return await _count(chancy, "succeeded") >= JOBS
+
+            await poll_until(all_done, what=f"{JOBS} jobs to succeed", timeout=150, interval=0.2)
             for child in (a, b):
                 child.signal(signal.SIGTERM)
             for child in (a, b):

@@ -1,7 +1,8 @@
 """Shared helpers of the worker tests: a started worker, an event log, direct DB reads.
 
-Tests observe the worker through its hub (every event is recorded from before start, so
-nothing can be missed between "do something" and "wait for it") and through the jobs
+Tests observe the worker through its hub (``tests.helpers.EventLog``: every event is
+recorded from before start, so nothing can be missed between "do something" and "wait
+for it"; ``running_worker`` also reports each job as it starts) and through the jobs
 table; they never sleep to let the worker catch up.
 """
 
@@ -13,17 +14,16 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import sqlalchemy as sa
 from psycopg import sql
 
 from chancy import Chancy, Queue, Reference
-from chancy.hub import Event, Hub
 from chancy.worker import Worker
+from tests.helpers import EventLog, job_row, poll_until, watch_jobs
 from tests.worker import jobs_for_worker_tests as jobs
 
 ASYNC = Chancy.Executor.Async
@@ -32,52 +32,6 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 if not Path(PYTHON).exists():  # pragma: no cover - a venv elsewhere
     PYTHON = sys.executable
 JOBS = "tests.worker.jobs_for_worker_tests"
-
-
-class EventLog:
-    """Every hub event, in order, with waits for the next one that matches."""
-
-    def __init__(self, hub: Hub) -> None:
-        self.events: list[Event] = []
-        self._changed = asyncio.Condition()
-        hub.on_any(self._record)
-
-    async def _record(self, event: Event) -> None:
-        async with self._changed:
-            self.events.append(event)
-            self._changed.notify_all()
-
-    def mark(self) -> int:
-        """A position: ``wait(..., since=mark)`` ignores events recorded before it."""
-        return len(self.events)
-
-    def matching(self, name: str, queue: str | None = None, since: int = 0) -> list[Event]:
-        return [e for e in self.events[since:] if _matches(e, name, queue)]
-
-    async def wait(
-        self, name: str, *, queue: str | None = None, since: int = 0, timeout: float = 5
-    ) -> Event:
-        async with asyncio.timeout(timeout), self._changed:
-            while True:
-                found = self.matching(name, queue, since)
-                if found:
-                    return found[0]
-                await self._changed.wait()
-
-    async def wait_until(self, check: Callable[[], bool], *, timeout: float = 5) -> None:
-        """Wait until ``check()`` holds; re-checked after every event."""
-        async with asyncio.timeout(timeout), self._changed:
-            while not check():
-                await self._changed.wait()
-
-
-def _matches(event: Event, name: str, queue: str | None) -> bool:
-    if event.name != name:
-        return False
-    if queue is None:
-        return True
-    found = event.body.get("queue")
-    return getattr(found, "name", found) == queue or event.body.get("q") == queue
 
 
 @contextlib.asynccontextmanager
@@ -102,6 +56,7 @@ async def running_worker(
     settings.update(options)
     worker = Worker(app, **settings)
     log = EventLog(worker.hub)
+    watch_jobs(worker)
     await worker.start()
     try:
         for queue in queues:
@@ -114,17 +69,16 @@ async def running_worker(
 async def wait_for_state(
     app: Chancy, ref: Reference, state: str, *, timeout: float = 5
 ) -> dict[str, Any]:
-    """Poll the row (every 20 ms) until it reaches ``state``."""
-    table = app.models.Job.__table__
-    async with asyncio.timeout(timeout):
-        while True:
-            async with app.engine.connect() as conn:
-                row = (
-                    await conn.execute(sa.select(table).where(table.c.id == ref.identifier))
-                ).one()
-            if row.state == state:
-                return dict(row._mapping)
-            await asyncio.sleep(0.02)
+    """Until the row reaches ``state``: for a worker in another process, whose hub this
+    one cannot hear (an in-process worker's ``EventLog.job_started`` is the event)."""
+    found: dict[str, Any] = {}
+
+    async def reached() -> bool:
+        found.update(await job_row(app, ref))
+        return found["state"] == state
+
+    await poll_until(reached, what=f"job {ref.identifier} to be {state}", timeout=timeout)
+    return found
 
 
 @contextlib.asynccontextmanager
