@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chancy import Chancy, Reference
+from chancy.db.statements import jobs as jobs_sql
 from chancy.hub import Event, Hub
 from chancy.job import QueuedJob
 
@@ -329,3 +330,16 @@ async def wait_for(event: asyncio.Event, what: str, *, timeout: float = 5) -> No
     """``event.wait()`` that fails the test, naming ``what``, after ``timeout`` seconds."""
     async with _failing_after(timeout, what):
         await event.wait()
+
+
+async def claim_rows(app: Chancy, queue: str, worker_id: str, up_to: int = 1) -> list[Any]:
+    """Claim as a worker would (the worker's own statement), under ``worker_id`` (which
+    may not exist); returns the claimed jobs' full rows in claim order (the claim itself
+    returns only what a run needs)."""
+    table = app.models.Job.__table__
+    params = jobs_sql.fetch_params(queue, up_to, worker_id)
+    async with app.engine.begin() as conn:
+        ids = [r.id for r in (await conn.execute(jobs_sql.build_fetch(app.models), params))]
+        full = (await conn.execute(sa.select(table).where(table.c.id.in_(ids)))).all()
+    by_id = {row.id: row for row in full}
+    return [by_id[ident] for ident in ids]

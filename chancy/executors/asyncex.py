@@ -55,12 +55,14 @@ class AsyncExecutor(Executor):
         in_thread = False
         try:
             job, func, kwargs = self.prepare_job_for_execution(job)
-            async with asyncio.timeout(job.time_remaining) as deadline:
-                if is_async(func):
-                    result = await func(**kwargs)
-                else:
-                    in_thread = True
-                    result = await asyncio.to_thread(func, **kwargs)
+            in_thread = not is_async(func)
+            call = asyncio.to_thread(func, **kwargs) if in_thread else func(**kwargs)
+            remaining = job.time_remaining
+            if remaining is None:  # most jobs: no timeout scope to enter and leave
+                result = await call
+            else:
+                async with asyncio.timeout(remaining) as deadline:
+                    result = await call
         except TimeoutError as error:
             limit = job.limit(Limit.Type.TIME)
             exc = error

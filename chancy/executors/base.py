@@ -130,35 +130,37 @@ class Executor(abc.ABC):
         limit it can only enforce cooperatively on a function without a keyword-only
         ``QueuedJob`` parameter (which could never call ``checkpoint()``).
         """
-        name = cls.__name__
-        if job.limit(Limit.Type.MEMORY) is not None and not cls.supports(
-            cls.Capability.MEMORY_LIMITS
-        ):
-            raise ValueError(
-                f"{name} does not support memory limits. Run this job on a queue using "
-                "Chancy.Executor.Process, or push it without Limit(MEMORY)."
-            )
-        timed = job.limit(Limit.Type.TIME) is not None
-        if timed and not cls.get_capabilities() & (
-            cls.Capability.AUTOMATIC_TIME_LIMITS | cls.Capability.COOPERATIVE_TIME_LIMITS
-        ):
-            raise ValueError(f"{name} does not support time limits.")
-        if timed and job.time_remaining is None:
-            job = job.start_time_limit()
+        timed = False
+        if job.limits:  # most jobs have none: only the function's kind is left to check
+            if job.limit(Limit.Type.MEMORY) is not None and not cls.supports(
+                cls.Capability.MEMORY_LIMITS
+            ):
+                raise ValueError(
+                    f"{cls.__name__} does not support memory limits. Run this job on a "
+                    "queue using Chancy.Executor.Process, or push it without Limit(MEMORY)."
+                )
+            timed = job.limit(Limit.Type.TIME) is not None
+            if timed and not cls.get_capabilities() & (
+                cls.Capability.AUTOMATIC_TIME_LIMITS | cls.Capability.COOPERATIVE_TIME_LIMITS
+            ):
+                raise ValueError(f"{cls.__name__} does not support time limits.")
+            if timed and job.time_remaining is None:
+                job = job.start_time_limit()
         func, kwargs = prepare(job)
-        kind = cls.Capability.ASYNC_JOBS if is_async(func) else cls.Capability.SYNC_JOBS
-        if not cls.supports(kind):
-            label = "asynchronous" if kind == cls.Capability.ASYNC_JOBS else "synchronous"
-            raise ValueError(f"{name} does not support {label} jobs.")
-        if timed and not cls.stops_at_time_limit(func) and not context_parameters(func):
-            raise ValueError(
-                f"Jobs using cooperative time limits must accept a keyword-only QueuedJob "
-                f"context and call context.checkpoint(): {name} cannot interrupt "
-                f"{job.func!r} at its time limit. Add a parameter such as "
-                "'*, context: QueuedJob' and call context.checkpoint() in its loop, or run "
-                "it on Chancy.Executor.Process."
-            )
+        problem = cls._refusal(func, timed)
+        if problem is not None:
+            raise ValueError(problem.replace("{func}", repr(job.func)))
         return job, func, kwargs
+
+    @classmethod
+    def _refusal(cls, func: Callable[..., Any], timed: bool) -> str | None:
+        """Why this executor can't run ``func`` (``{func}`` marks its name), or None.
+        Cached per executor class and function: the answer never changes, and the
+        capability checks cost a few microseconds per job."""
+        try:
+            return _refusal(cls, func, timed)
+        except TypeError:  # an unhashable callable
+            return _refusal.__wrapped__(cls, func, timed)
 
     @functools.cached_property
     def concurrency(self) -> int:
@@ -237,3 +239,21 @@ class Executor(abc.ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}(queue={self.queue.name!r}, running={len(self)})>"
+
+
+@functools.lru_cache(maxsize=1024)
+def _refusal(cls: type[Executor], func: Callable[..., Any], timed: bool) -> str | None:
+    name = cls.__name__
+    kind = cls.Capability.ASYNC_JOBS if is_async(func) else cls.Capability.SYNC_JOBS
+    if not cls.supports(kind):
+        label = "asynchronous" if kind == cls.Capability.ASYNC_JOBS else "synchronous"
+        return f"{name} does not support {label} jobs."
+    if timed and not cls.stops_at_time_limit(func) and not context_parameters(func):
+        return (
+            f"Jobs using cooperative time limits must accept a keyword-only QueuedJob "
+            f"context and call context.checkpoint(): {name} cannot interrupt "
+            "{func} at its time limit. Add a parameter such as "
+            "'*, context: QueuedJob' and call context.checkpoint() in its loop, or run "
+            "it on Chancy.Executor.Process."
+        )
+    return None

@@ -102,9 +102,21 @@ def _binding_problem(func: Callable[..., Any], names: tuple[str, ...]) -> str | 
 
 
 def is_async(func: Callable[..., Any]) -> bool:
+    """Whether calling ``func`` gives a coroutine. Cached per function (it is asked twice
+    per job); an unhashable callable is inspected every time."""
+    try:
+        return _is_async(func)
+    except TypeError:
+        return _inspect_async(func)
+
+
+def _inspect_async(func: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
         getattr(func, "__call__", None)  # noqa: B004 - callable objects with async __call__
     )
+
+
+_is_async = functools.lru_cache(maxsize=1024)(_inspect_async)
 
 
 def call_blocking(func: Callable[..., Any], kwargs: dict[str, Any]) -> Any:

@@ -14,14 +14,16 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+import psycopg
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from chancy.app.driver import HotStatement, leased_connection
 from chancy.backoff import DatabaseRetry
 from chancy.db.models import Models
-from chancy.db.statements.jobs import build_complete, outcome_row
+from chancy.db.statements.jobs import build_complete, complete_params
 from chancy.job import QueuedJob
 from chancy.loops import attempt, wait_for_event
-from chancy.utils import json_dumps
 from chancy.worker.outcomes import Outcome
 
 AfterFlush = Callable[[list[QueuedJob]], Awaitable[None]]
@@ -40,6 +42,7 @@ class Completer:
         max_backlog: int = 10_000,
         retry: DatabaseRetry | None = None,
         batch_bytes: int = 16 * 1024 * 1024,
+        prepare: bool = True,
     ) -> None:
         self.engine = engine
         self.models = models
@@ -50,6 +53,8 @@ class Completer:
         self.max_backlog = max_backlog
         self.retry = retry or DatabaseRetry("Saving job outcomes", log=log, initial=0.5, maximum=30)
         self.batch_bytes = batch_bytes
+        #: Run the write as a server-side prepared statement (off behind PgBouncer).
+        self.prepare = prepare
         self._pending: list[Outcome] = []
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()
@@ -117,9 +122,15 @@ class Completer:
         return self._pending[: self.batch_size]
 
     async def _write(self, batch: list[Outcome]) -> list[QueuedJob]:
-        rows = json_dumps([outcome_row(o.job, o.new_errors, o.result) for o in batch])
-        async with self.engine.connect() as conn:
-            result = await conn.execute(build_complete(self.models), {"done_rows": rows})
-            applied = {row.id for row in result}
-            await conn.commit()
+        """One prepared statement on the driver connection, its arrays sent in binary
+        (as the claim and the push): no SQLAlchemy execution or result machinery."""
+        hot = HotStatement.of(build_complete(self.models), self.engine.dialect, binary=True)
+        params = complete_params([(o.job, o.new_errors, o.result) for o in batch])
+        async with leased_connection(self.engine) as raw:
+            try:
+                rows = await hot.run(raw, params, prepare=self.prepare)
+                await raw.commit()  # a no-op on the worker's autocommit engine
+            except psycopg.Error as exc:  # as the engine would raise it
+                raise sa.exc.DBAPIError.instance(hot.sql, None, exc, psycopg.Error) from exc
+        applied = {row[0] for row in rows}
         return [o.job for o in batch if o.job.id in applied]

@@ -16,9 +16,20 @@ class Hooks:
         self.plugins = plugins
         self.log = log
         self._skip: set[tuple[int, str]] = set()
+        #: The plugins to call, per hook (a hook is asked for on every job).
+        self._cache: dict[str, list[Any]] = {}
 
     def _targets(self, hook: str) -> list[Any]:
-        return [p for p in self.plugins if hasattr(p, hook) and (id(p), hook) not in self._skip]
+        targets = self._cache.get(hook)
+        if targets is None:
+            targets = self._cache[hook] = [
+                p for p in self.plugins if hasattr(p, hook) and (id(p), hook) not in self._skip
+            ]
+        return targets
+
+    def _not_implemented(self, plugin: Any, hook: str) -> None:
+        self._skip.add((id(plugin), hook))
+        self._cache.pop(hook, None)
 
     async def call(self, hook: str, **kwargs: Any) -> None:
         """Call ``hook`` on every plugin for its side effects; failures are logged."""
@@ -26,7 +37,7 @@ class Hooks:
             try:
                 await getattr(plugin, hook)(**kwargs)
             except NotImplementedError:
-                self._skip.add((id(plugin), hook))
+                self._not_implemented(plugin, hook)
             except Exception:
                 self.log.exception("Plugin %r failed in %s.", plugin, hook)
 
@@ -36,7 +47,7 @@ class Hooks:
             try:
                 changed = await getattr(plugin, hook)(job=job, **kwargs)
             except NotImplementedError:
-                self._skip.add((id(plugin), hook))
+                self._not_implemented(plugin, hook)
                 continue
             except Exception:
                 self.log.exception(

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import traceback
-from typing import Any
+from typing import Any, NamedTuple
 
 from chancy.executors.base import JobCancelledError
 from chancy.job import ErrorT, QueuedJob
@@ -24,12 +23,21 @@ def evolve(job: QueuedJob, **changes: Any) -> QueuedJob:
     noticeable share of a no-op job's whole cost in the worker. Only field names are
     accepted, as with replace.
     """
-    unknown = changes.keys() - job.__dataclass_fields__.keys()
-    if unknown:
-        raise TypeError(f"QueuedJob has no field(s) {sorted(unknown)}")
-    copy = object.__new__(type(job))
-    copy.__dict__.update(job.__dict__, **changes)
+    cls = type(job)
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS[cls] = frozenset(cls.__dataclass_fields__)
+    if not fields.issuperset(changes):
+        raise TypeError(f"QueuedJob has no field(s) {sorted(changes.keys() - fields)}")
+    copy = object.__new__(cls)
+    state = copy.__dict__
+    state.update(job.__dict__)
+    state.update(changes)
     return copy
+
+
+#: Field names per job class, for :func:`evolve`'s check.
+_FIELDS: dict[type, frozenset[str]] = {}
 
 
 def format_error(exc: BaseException) -> str:
@@ -72,10 +80,12 @@ def requeued(job: QueuedJob) -> QueuedJob:
     return evolve(job, state=State.PENDING, started_at=None)
 
 
-@dataclasses.dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """A job's new state, how many of its error entries were already stored, and the
-    result to store as JSON text (see :mod:`chancy.worker.results`; None stores NULL)."""
+    result to store as JSON text (see :mod:`chancy.worker.results`; None stores NULL).
+
+    A tuple: one is made per job, and a frozen dataclass's ``__init__`` cost several
+    times more."""
 
     job: QueuedJob
     stored_errors: int

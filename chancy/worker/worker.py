@@ -108,6 +108,7 @@ class Worker:
             log=self.log,
             after_flush=self._after_flush,
             retry=self.database_retry("Saving job outcomes"),
+            prepare=chancy.prepared_statements,
         )
         self.listener: Listener | None = None
         self.assignment = QueueAssignment(self)

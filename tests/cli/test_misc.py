@@ -20,7 +20,7 @@ def test_migrate_stepwise_check_and_remove(app_path: str) -> None:
     assert result.exit_code == 1
     assert "Up to date: no" in result.output
     out = run("--app", app_path, "misc", "migrate")
-    assert "Applied 3 migration(s)." in out and "core_0003" in out
+    assert "Applied 4 migration(s)." in out and "core_0004" in out
     assert "Up to date: yes" in run("--app", app_path, "misc", "check-migrations")
     assert "Applied 0 migration(s)." in run("--app", app_path, "misc", "migrate")
     assert "none" in run("--app", app_path, "misc", "migrate", "--to-version", "0")
@@ -63,13 +63,13 @@ def test_migrate_plugin_and_version_cannot_combine(app_path: str) -> None:
 
 
 def test_factory_path_and_dotted_form(app_module: AppModule) -> None:
-    assert "core_0003" in run("--app", f"{app_module.name}.factory", "misc", "migrate")
+    assert "core_0004" in run("--app", f"{app_module.name}.factory", "misc", "migrate")
 
 
 @pytest.mark.unmigrated
 def test_chancy_app_variable_is_the_default(app_path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHANCY_APP", app_path)
-    assert "Applied 3" in run("misc", "migrate")
+    assert "Applied 4" in run("misc", "migrate")
 
 
 def test_missing_app_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:

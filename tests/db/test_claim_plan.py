@@ -12,6 +12,8 @@ from chancy import Chancy, Job
 from chancy.app.driver import HotStatement
 from chancy.db.statements import bench as bench_sql
 from chancy.db.statements import jobs as jobs_sql
+from chancy.plugins.pruner.statements import build_prune
+from chancy.rule import JobRules
 
 
 async def claim_plan(app: Chancy, engine: AsyncEngine) -> dict[str, Any]:
@@ -73,3 +75,20 @@ async def test_the_claim_relaxes_only_its_own_commit(chancy: Chancy) -> None:
             assert (await conn.execute(setting)).scalar_one() == "on"
     finally:
         await engine.dispose()
+
+
+async def test_the_finished_index_takes_no_claimed_rows(chancy: Chancy) -> None:
+    """The ``(state, completed_at)`` index holds finished jobs only (core_0004), so a push
+    or a claim (a non-HOT update: every index whose predicate the new row matches gets an
+    entry) adds nothing to it; the Pruner's delete can still use it."""
+    name = f"ix_{chancy.prefix}jobs_state_completed_at"
+    async with chancy.engine.connect() as conn:
+        definition = sa.text("SELECT pg_get_indexdef(CAST(:index AS regclass))")
+        text = (await conn.execute(definition, {"index": name})).scalar_one()
+        assert "WHERE" in text and "'succeeded'" in text and "'failed'" in text
+        assert "'pending'" not in text and "'running'" not in text
+        await conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        prune = build_prune(chancy.models, JobRules.Age() > 60, limit=100)
+        sql = str(prune.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        plan = (await conn.execute(sa.text(f"EXPLAIN (FORMAT JSON) {sql}"))).scalar_one()
+    assert name in {node.get("Index Name") for node in nodes(plan[0]["Plan"])}

@@ -21,6 +21,7 @@ KNOWN: dict[str, tuple[set[str], set[str]]] = {
     "core_0001": (CORE_STEMS, {"pk_{p}jobs"}),
     "core_0002": (CORE_STEMS, {"pk_{p}jobs"} | {f"ix_{{p}}jobs_{i}" for i in JOB_INDEXES}),
     "core_0003": (CORE_STEMS, {"pk_{p}jobs"} | {f"ix_{{p}}jobs_{i}" for i in JOB_INDEXES}),
+    "core_0004": (CORE_STEMS, {"pk_{p}jobs"} | {f"ix_{{p}}jobs_{i}" for i in JOB_INDEXES}),
 }
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from chancy import Chancy, Job, Queue
-from chancy.db.statements import jobs as jobs_sql
 from chancy.job import Reference
 from chancy.worker import Worker
+from tests.helpers import claim_rows
 
 ASYNC = Chancy.Executor.Async
 JOBS = "tests.plugins.plugin_jobs"
@@ -50,9 +50,7 @@ async def started(app: Chancy, *queues: Queue, **options: Any) -> AsyncIterator[
 
 async def claim_as(app: Chancy, worker_id: str, queue: str, up_to: int = 1) -> list[Any]:
     """Claim jobs exactly as a worker would, under ``worker_id`` (which may not exist)."""
-    params = jobs_sql.fetch_params(queue, up_to, worker_id)
-    async with app.engine.begin() as conn:
-        return (await conn.execute(jobs_sql.build_fetch(app.models), params)).all()
+    return await claim_rows(app, queue, worker_id, up_to)
 
 
 async def register_worker(app: Chancy, worker_id: str, *, expires_in: float) -> None:

@@ -8,10 +8,10 @@ import uuid
 import sqlalchemy as sa
 
 from chancy import Chancy, Job, Queue, QueuedJob
-from chancy.db.statements.jobs import build_fetch, fetch_params, row_to_job
+from chancy.db.statements.jobs import row_to_job
 from chancy.worker.completer import Completer
 from chancy.worker.outcomes import Outcome, after_run
-from tests.helpers import job_rows
+from tests.helpers import claim_rows, job_rows
 from tests.worker import jobs_for_worker_tests as jobs
 from tests.worker.worker_helpers import ASYNC, running_worker
 
@@ -19,10 +19,7 @@ LOG = logging.getLogger("chancy")
 
 
 async def _claim(app: Chancy, queue: str, up_to: int = 10) -> list[QueuedJob]:
-    params = fetch_params(queue, up_to, "test")
-    async with app.engine.begin() as conn:
-        rows = (await conn.execute(build_fetch(app.models), params)).all()
-    return [row_to_job(row) for row in rows]
+    return [row_to_job(row) for row in await claim_rows(app, queue, "test", up_to)]
 
 
 async def _update(app: Chancy, job: QueuedJob, **values: object) -> None:

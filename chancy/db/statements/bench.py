@@ -46,15 +46,18 @@ def build_fill_jobs(
     """Insert ``count`` jobs in ``state`` with one ``INSERT ... SELECT generate_series``.
 
     Finished rows get start/completion times spread over the past so they look like a
-    real history; pending rows are due now. Ids are random UUIDs: only their uniqueness
-    matters to the claim path, which orders by priority then id.
+    real history; pending rows are due now. Ids are time ordered as a push makes them
+    (:func:`_time_ordered_id`), so the rows a claim updates sit at the end of the primary
+    key, as in a real table. Random UUIDs put each claimed row's new primary-key entry on
+    a random leaf of a 5,000,000-row index: a claim of 100 then read 60-80 pages from
+    outside the buffer cache and wrote ~60 full-page images, ~8x the WAL of a real claim.
     """
     t = models.Job.__table__
     n = sa.func.generate_series(1, count).table_valued("n").render_derived(name="g")
     finished = state in ("succeeded", "failed")
     past = sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, n.c.n)
     values: dict[str, Any] = {
-        "id": sa.func.gen_random_uuid(),
+        "id": _time_ordered_id(past if finished else sa.func.now(), n.c.n),
         "queue": sa.literal(queue),
         "func": sa.literal(func),
         "state": sa.literal(state),
@@ -68,6 +71,21 @@ def build_fill_jobs(
     }
     select = sa.select(*(expr.label(name) for name, expr in values.items())).select_from(n)
     return pg.insert(t).from_select(list(values), select)
+
+
+def _time_ordered_id(at: sa.ColumnElement[Any], n: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """:func:`chancy.utils.chancy_uuid`'s layout in SQL: 100 ns ticks since the epoch
+    (plus ``n``, unique within one statement), the version and variant nibbles, and
+    random bits."""
+    ticks = (sa.cast(sa.func.extract("epoch", at) * 10_000_000, sa.BigInteger) + n).self_group()
+    hex_text = sa.func.concat(
+        sa.func.lpad(sa.func.to_hex(ticks.op(">>")(sa.literal(12, sa.Integer))), 12, "0"),
+        "7",
+        sa.func.lpad(sa.func.to_hex(ticks.op("&")(4095)), 3, "0"),
+        "8",
+        sa.func.substr(sa.func.md5(sa.cast(sa.func.random(), sa.Text)), 1, 15),
+    )
+    return sa.cast(hex_text, pg.UUID(as_uuid=True))
 
 
 def build_truncate_jobs(models: Models) -> sa.TextClause:
