@@ -3,7 +3,7 @@ floor on the same machine, with the same workloads (see ``adapters/harness.py``)
 
 Each peer runs from its own virtualenv under ``benchmarks/.venvs`` (created on first use,
 git-ignored; none of them is a dependency of this package) through a small adapter that
-uses only its public API. Every run gets a fresh database ``bench_<system>``, dropped
+uses only its public API. Every run gets a fresh database ``bench_<system>_<pid>``, dropped
 afterwards. Systems are alternated and the whole set is repeated ``--rounds`` times, so
 drift in machine load hits every system alike; medians are reported.
 
@@ -83,7 +83,8 @@ def run_one(
         return None
     if workload in CHANCY_ONLY and system not in ("ours", "chancy"):
         return None
-    database = f"bench_{system}"
+    # The process id keeps two comparisons on one server (two checkouts) apart.
+    database = f"bench_{system}_{os.getpid()}"
     admin(args.dsn, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     admin(args.dsn, f'CREATE DATABASE "{database}"')
     cmd = [
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dsn",
         default="postgresql://root@127.0.0.1:5432/test",
-        help="admin DSN; bench_<system> databases are created beside it",
+        help="admin DSN; bench_<system>_<pid> databases are created beside it",
     )
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--workloads", default=",".join(WORKLOADS))

@@ -200,6 +200,10 @@ class Job:
 
     def validate(self) -> None:
         """Raise :class:`ConfigurationError` naming the first field a push would reject."""
+        self.encoded()
+
+    def encoded(self) -> tuple[str, str]:
+        """:meth:`validate`, returning kwargs and meta as the JSON text a push stores."""
         where = f"job {self.func!r}"
         if not isinstance(self.func, str) or "." not in self.func:
             raise ConfigurationError(
@@ -249,8 +253,8 @@ class Job:
             raise ConfigurationError(
                 f"{where}: limits must be a list of Limit, got {self.limits!r}."
             )
-        for name in ("kwargs", "meta"):
-            check_json_object(where, name, getattr(self, name))
+        kwargs = check_json_object(where, "kwargs", self.kwargs)
+        return kwargs, check_json_object(where, "meta", self.meta)
 
 
 class ErrorT(TypedDict):

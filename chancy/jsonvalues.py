@@ -26,7 +26,8 @@ def has_escaped_nul(text: str) -> bool:
 
 def check_json_object(where: str, name: str, value: Any) -> str:
     """Encode a kwargs/meta dict as strict JSON, or raise ConfigurationError saying why not."""
-    value = {} if value is None else value
+    if value is None or (type(value) is dict and not value):
+        return "{}"  # most jobs: no need to run the encoder
     if not isinstance(value, dict):
         raise ConfigurationError(
             f"{where}: {name} must be a dict, got {type(value).__name__} {value!r}."

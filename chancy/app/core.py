@@ -227,7 +227,8 @@ class AppCore:
     @contextlib.asynccontextmanager
     async def _autocommit_connection(self) -> AsyncIterator[Any]:
         """A connection for one self-contained statement (a push): the psycopg
-        connection checked out of the engine's pool (pre-pinged as usual) in autocommit,
+        connection checked out of the engine's pool (checked for liveness, see
+        :func:`~chancy.db.engine.ping_when_stale`) in autocommit,
         without SQLAlchemy's Connection around it, whose isolation-level set and reset on
         every checkout cost ~0.3 ms per push. On another driver, an autocommit
         :class:`~sqlalchemy.ext.asyncio.AsyncConnection`."""

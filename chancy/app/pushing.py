@@ -18,17 +18,19 @@ from chancy.utils import chunked
 JobLike = Job | IsAJob[Any]
 
 
-def _checked(jobs: Iterable[JobLike], batch_size: int) -> list[Job]:
-    """Every job, validated, before the first batch is written.
+def _checked(
+    jobs: Iterable[JobLike], batch_size: int
+) -> Iterator[tuple[list[Job], list[tuple[str, str]]]]:
+    """Every job validated (and its JSON encoded, once) before the first batch is
+    written, then the batches: jobs and their encodings.
 
     A bad job late in the list must not leave earlier batches committed.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigurationError(f"batch_size must be a positive int, got {batch_size!r}.")
     checked = [as_job(j) for j in jobs]
-    for job in checked:
-        job.validate()
-    return checked
+    encoded = [job.encoded() for job in checked]
+    return zip(chunked(checked, batch_size), chunked(encoded, batch_size), strict=True)
 
 
 def _refuse_undeclared(batch: PushBatch, declared: Iterable[str]) -> None:
@@ -46,10 +48,14 @@ def _refuse_undeclared(batch: PushBatch, declared: Iterable[str]) -> None:
 class PushMixin(AppCore):
     @staticmethod
     @contextlib.contextmanager
-    def _traced_batch(jobs: Iterable[JobLike], *, validated: bool = False) -> Iterator[PushBatch]:
+    def _traced_batch(
+        jobs: Iterable[JobLike], encoded: list[tuple[str, str]] | None = None
+    ) -> Iterator[PushBatch]:
         """The batch to push, built inside the push's trace span (see chancy.tracing)."""
-        with tracing.push_span([as_job(j) for j in jobs]) as traced:
-            yield PushBatch.from_jobs(traced, validated=validated)
+        listed = [as_job(j) for j in jobs]
+        with tracing.push_span(listed) as traced:
+            # A recording span put its context in each job's meta: encode them anew.
+            yield PushBatch.from_jobs(traced, encoded=encoded if traced is listed else None)
 
     async def push(self, job: JobLike) -> Reference:
         """Push one job in its own transaction and return its reference.
@@ -78,8 +84,8 @@ class PushMixin(AppCore):
         Every job is validated before the first batch is written. Sync twin:
         :meth:`sync_push_many`.
         """
-        for chunk in chunked(_checked(jobs, batch_size), batch_size):
-            with self._traced_batch(chunk, validated=True) as batch:
+        for chunk, encoded in _checked(jobs, batch_size):
+            with self._traced_batch(chunk, encoded) as batch:
                 async with self._autocommit_connection() as conn:
                     references = await self._execute_push(conn, batch)
             # Yield only after the commit: a consumer that stops early keeps what it saw.
@@ -133,8 +139,8 @@ class PushMixin(AppCore):
         self, jobs: Sequence[JobLike], *, batch_size: int = 1000
     ) -> Iterator[list[Reference]]:
         """Sync version of :meth:`push_many`."""
-        for chunk in chunked(_checked(jobs, batch_size), batch_size):
-            with self._traced_batch(chunk, validated=True) as batch:
+        for chunk, encoded in _checked(jobs, batch_size):
+            with self._traced_batch(chunk, encoded) as batch:
                 with self._sync_autocommit_connection() as conn:
                     references = self._sync_execute_push(conn, batch)
             yield references

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import select
+import time
 from typing import Any
 
 import psycopg
@@ -17,6 +19,7 @@ __all__ = [
     "libpq_dsn",
     "make_async_engine",
     "make_sync_engine",
+    "ping_when_stale",
     "to_url",
     "translate_errors",
 ]
@@ -68,13 +71,74 @@ def to_url(dsn: str | sa.URL) -> sa.URL:
 
 
 def make_async_engine(url: sa.URL, *, pool_size: int, **kwargs: Any) -> AsyncEngine:
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True, **kwargs
-    )
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, **kwargs)
+    ping_when_stale(engine.sync_engine)
+    return engine
 
 
 def make_sync_engine(url: sa.URL, *, pool_size: int, **kwargs: Any) -> sa.Engine:
-    return sa.create_engine(url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True, **kwargs)
+    engine = sa.create_engine(url, pool_size=pool_size, max_overflow=0, **kwargs)
+    ping_when_stale(engine)
+    return engine
+
+
+#: A pooled connection idle longer than this is pinged on checkout (see ping_when_stale).
+IDLE_PING_SECONDS = 30.0
+_IDLE_SINCE = "chancy_idle_since"
+
+
+def ping_when_stale(engine: sa.Engine) -> None:
+    """Check a connection's liveness on checkout without a round trip when it can't be stale.
+
+    ``pool_pre_ping`` costs a round trip on every checkout, about a quarter of a push.
+    Instead a connection is pinged only when its socket has something to read (a
+    connection the server closed, by ``pg_terminate_backend``, a restart or
+    ``idle_session_timeout``, has its goodbye or end-of-file waiting there; an idle
+    pooled connection has nothing) or when it sat in the pool longer than
+    :data:`IDLE_PING_SECONDS` (a connection a firewall dropped silently shows nothing).
+    A failed ping makes the pool replace the connection, as the pre-ping would: a push
+    never goes out on a connection known to be dead. Connections of other drivers are
+    pinged on every checkout.
+    """
+    dialect = engine.dialect
+
+    def checkin(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None:  # new: just connected
+            return
+        conn = getattr(dbapi_connection, "driver_connection", dbapi_connection)
+        fresh = time.monotonic() - since < IDLE_PING_SECONDS
+        if fresh and isinstance(conn, psycopg.BaseConnection) and not _has_input(conn):
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # any failure: replace it (ping errors are disconnects)
+            raise sa.exc.DisconnectionError(f"ping failed: {exc}") from exc
+        if not alive:
+            raise sa.exc.DisconnectionError("ping failed")
+
+    sa.event.listen(engine, "checkin", checkin)
+    sa.event.listen(engine, "checkout", checkout)
+
+
+def _has_input(conn: psycopg.BaseConnection[Any]) -> bool:
+    """Whether an idle connection is closed, broken or has bytes waiting (a non-blocking
+    poll of its socket, a few microseconds)."""
+    if conn.closed or conn.broken:
+        return True
+    try:
+        fd = conn.pgconn.socket
+    except psycopg.OperationalError:
+        return True
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    return bool(select.select([fd], [], [], 0)[0])  # pragma: no cover (no poll: Windows)
 
 
 def libpq_dsn(given: object, url: sa.URL) -> str:

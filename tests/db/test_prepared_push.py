@@ -46,11 +46,14 @@ async def test_push_ex_on_a_session_is_prepared_and_follows_the_callers_transact
         refs = [await chancy.push_ex(session, Job(func=FUNC, queue="q")) for _ in range(2)]
         # Run on the session's own connection, as a prepared statement, not yet committed.
         assert await prepared_pushes(session, chancy) == 1
+        # A batch is the other prepared statement (arrays; one job is a row of scalars).
+        refs += await chancy.push_many_ex(session, [Job(func=FUNC, queue="q")] * 2)
+        assert await prepared_pushes(session, chancy) == 2
         assert session.in_transaction()
         assert await count_jobs(chancy) == 0
         await (session.commit() if outcome == "commit" else session.rollback())
     if outcome == "commit":
-        assert len(await chancy.get_jobs(refs)) == 2
+        assert len(await chancy.get_jobs(refs)) == 4
         assert await listener.pushed_queues() == ["q"]
     else:
         assert await count_jobs(chancy) == 0

@@ -16,7 +16,12 @@ from chancy.db.models import build_models
 from chancy.db.statements import jobs as jobs_sql
 from chancy.db.statements import notify as notify_sql
 from chancy.db.statements import queues as queues_sql
-from chancy.db.statements.push import PushBatch, build_insert
+from chancy.db.statements.push import (
+    PushBatch,
+    build_insert,
+    build_insert_and_notify,
+    build_insert_one,
+)
 from chancy.errors import ConfigurationError
 
 MODELS = build_models("shape_")
@@ -61,6 +66,19 @@ class TestPush:
             text,
         ), text
         assert text.endswith("RETURNING shape_jobs.id, shape_jobs.unique_key")
+
+    def test_a_batch_without_unique_keys_and_one_job_get_their_own_statements(self) -> None:
+        plain = sql(build_insert(MODELS, keyed=False))
+        assert "ON CONFLICT" not in plain and "FROM unnest(" in plain
+        one = sql(build_insert_one(MODELS))
+        assert "VALUES (" in one and "unnest" not in one and "ON CONFLICT" in one
+        unkeyed = PushBatch.from_jobs([Job(func="m.f"), Job(func="m.g")])
+        assert unkeyed.statement(MODELS, notify=False)[0] is build_insert(MODELS, keyed=False)
+        keyed = PushBatch.from_jobs([Job(func="m.f", unique_key="k"), Job(func="m.g")])
+        assert keyed.statement(MODELS, notify=False)[0] is build_insert(MODELS, keyed=True)
+        stmt, params = PushBatch.from_jobs([Job(func="m.f")]).statement(MODELS, notify=True)
+        assert stmt is build_insert_and_notify(MODELS, one=True, keyed=False)
+        assert params["funcs"] == "m.f" and isinstance(params["notify_payloads"], str)
 
     def test_same_sql_for_any_batch_size(self) -> None:
         assert sql(build_insert(MODELS)) == sql(build_insert(build_models("shape_")))
