@@ -248,7 +248,7 @@ class AppCore:
                 try:
                     await conn.set_autocommit(False)
                 except Exception:  # broken or cut short mid-statement: not reusable
-                    fairy.invalidate()
+                    await greenlet_spawn(fairy.invalidate)  # closing it awaits the driver
         finally:
             await greenlet_spawn(fairy.close)
 
