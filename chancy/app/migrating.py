@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chancy.app.core import AppCore
-from chancy.migrations import Migrator
+
+if TYPE_CHECKING:
+    from chancy.migrations import Migrator
 
 
 class MigrateMixin(AppCore):
     @property
     def migrator(self) -> Migrator:
+        # Imported here: Alembic (with Mako and Pygments under it) is ~0.3 s of start-up
+        # that a process which only pushes or runs jobs never needs.
+        from chancy.migrations import Migrator
+
         return Migrator(self.prefix)
 
     def plugin_branches(self) -> list[str]:
