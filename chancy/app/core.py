@@ -7,10 +7,8 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-import psycopg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.util import greenlet_spawn
 
 import chancy.app.driver as driver
 from chancy.app.driver import AsyncConnectionLike, SyncConnectionLike
@@ -228,29 +226,16 @@ class AppCore:
     async def _autocommit_connection(self) -> AsyncIterator[Any]:
         """A connection for one self-contained statement (a push): the psycopg
         connection checked out of the engine's pool (checked for liveness, see
-        :func:`~chancy.db.engine.ping_when_stale`) in autocommit,
-        without SQLAlchemy's Connection around it, whose isolation-level set and reset on
-        every checkout cost ~0.3 ms per push. On another driver, an autocommit
-        :class:`~sqlalchemy.ext.asyncio.AsyncConnection`."""
+        :func:`~chancy.db.engine.ping_when_stale`) in autocommit, without SQLAlchemy's
+        Connection around it (see :func:`~chancy.app.driver.leased_connection`). On
+        another driver, an autocommit :class:`~sqlalchemy.ext.asyncio.AsyncConnection`."""
         engine = self.engine
         if engine.dialect.driver != "psycopg":
             async with self.autocommit_engine.connect() as conn:
                 yield conn
             return
-        with self._translating_errors("(connect)"):  # as engine.connect() would raise
-            fairy = await greenlet_spawn(engine.sync_engine.raw_connection)
-        try:
-            conn = fairy.driver_connection
-            await conn.set_autocommit(True)
-            try:
-                yield conn
-            finally:
-                try:
-                    await conn.set_autocommit(False)
-                except Exception:  # broken or cut short mid-statement: not reusable
-                    await greenlet_spawn(fairy.invalidate)  # closing it awaits the driver
-        finally:
-            await greenlet_spawn(fairy.close)
+        async with driver.leased_connection(engine, autocommit=True, prefix=self.prefix) as conn:
+            yield conn
 
     @contextlib.contextmanager
     def _sync_autocommit_connection(self) -> Iterator[Any]:
@@ -275,19 +260,12 @@ class AppCore:
         finally:
             fairy.close()
 
-    @contextlib.contextmanager
-    def _translating_errors(self, statement: str, *, translate: bool = True) -> Iterator[None]:
-        """For statements run on the driver connection directly: the errors the engine
-        would raise. psycopg errors are wrapped in SQLAlchemy's DBAPIError classes, and
-        with ``translate`` (the app engine's error hook) a missing table of this prefix
-        becomes :class:`~chancy.errors.MigrationsNeededError`."""
-        try:
-            yield
-        except psycopg.Error as exc:
-            error = engines.translated(exc, self.prefix) if translate else None
-            if error is not None:
-                raise error from exc
-            raise sa.exc.DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
+    def _translating_errors(
+        self, statement: str, *, translate: bool = True
+    ) -> contextlib.AbstractContextManager[None]:
+        """:func:`~chancy.app.driver.translating_errors` with this app's prefix (the app
+        engine's error hook), or without any with ``translate=False``."""
+        return driver.translating_errors(statement, self.prefix if translate else None)
 
     @property
     def pool(self) -> driver.AsyncDriverPool:

@@ -30,6 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
 
+from chancy.db import engine as engines
+
 __all__ = [
     "AsyncDriverPool",
     "DriverPool",
@@ -37,6 +39,7 @@ __all__ = [
     "executable",
     "leased_connection",
     "psycopg_connection",
+    "translating_errors",
 ]
 
 #: What the ``*_ex`` methods accept as ``cursor``: anything that executes statements
@@ -233,27 +236,56 @@ class HotStatement:
             return self._processed(cursor, rows)
 
 
+@contextlib.contextmanager
+def translating_errors(statement: str, prefix: str | None = None) -> Iterator[None]:
+    """For statements run on the driver connection directly: the errors the engine
+    would raise. psycopg errors are wrapped in SQLAlchemy's DBAPIError classes, and with
+    a ``prefix`` (the app engine's error hook) a missing table of that prefix becomes
+    :class:`~chancy.errors.MigrationsNeededError` and a missing database a
+    :class:`~chancy.errors.ConfigurationError`."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        error = engines.translated(exc, prefix) if prefix is not None else None
+        if error is not None:
+            raise error from exc
+        raise sa.exc.DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
+
+
 @contextlib.asynccontextmanager
-async def leased_connection(engine: AsyncEngine) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-    """The psycopg connection of a checkout from ``engine``'s pool, for the worker's hot
-    statements (claims, completions) on its autocommit engine.
+async def leased_connection(
+    engine: AsyncEngine, *, autocommit: bool = False, prefix: str | None = None
+) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    """The psycopg connection of a checkout from ``engine``'s pool, for hot statements:
+    the worker's claims and completions on its autocommit engine, and with
+    ``autocommit`` a push on the app's engine (switched for the lease and back).
 
     Without SQLAlchemy's ``AsyncConnection`` around it: checking one out and back (three
     greenlet switches, a task and a shield to close it) cost about twice the CPU of this
-    (two switches). A connection that broke meanwhile is discarded, not pooled.
+    (two switches), and its isolation-level set and reset ~0.3 ms per push. A connection
+    that broke meanwhile is discarded, not pooled. Connect errors are raised as the
+    engine would (see :func:`translating_errors`; ``prefix`` as there).
     """
-    try:
+    with translating_errors("(connect)", prefix):
         fairy = await greenlet_spawn(engine.sync_engine.raw_connection)
-    except psycopg.Error as exc:  # as engine.connect() would raise it
-        raise sa.exc.DBAPIError.instance("(connect)", None, exc, psycopg.Error) from exc
     try:
         conn: psycopg.AsyncConnection[Any] = fairy.driver_connection  # type: ignore[assignment]
+        lost = False
         try:
+            if autocommit:
+                await conn.set_autocommit(True)
             yield conn
         except BaseException:
             if conn.broken or conn.closed:
+                lost = True
                 await greenlet_spawn(fairy.invalidate)  # closing it awaits the driver
             raise
+        finally:
+            if autocommit and not lost:
+                try:
+                    await conn.set_autocommit(False)
+                except Exception:  # broken or cut short mid-statement: not reusable
+                    await greenlet_spawn(fairy.invalidate)
     finally:
         await greenlet_spawn(fairy.close)
 

@@ -14,11 +14,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-import psycopg
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from chancy.app.driver import HotStatement, leased_connection
+from chancy.app.driver import HotStatement, leased_connection, translating_errors
 from chancy.backoff import DatabaseRetry
 from chancy.db.models import Models
 from chancy.db.statements.jobs import build_complete, complete_params
@@ -127,10 +125,8 @@ class Completer:
         hot = HotStatement.of(build_complete(self.models), self.engine.dialect, binary=True)
         params = complete_params([(o.job, o.new_errors, o.result) for o in batch])
         async with leased_connection(self.engine) as raw:
-            try:
+            with translating_errors(hot.sql):
                 rows = await hot.run(raw, params, prepare=self.prepare)
                 await raw.commit()  # a no-op on the worker's autocommit engine
-            except psycopg.Error as exc:  # as the engine would raise it
-                raise sa.exc.DBAPIError.instance(hot.sql, None, exc, psycopg.Error) from exc
         applied = {row[0] for row in rows}
         return [o.job for o in batch if o.job.id in applied]
